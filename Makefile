@@ -1,0 +1,52 @@
+# Everything a user or CI needs; each target installs what it needs first.
+# Airflow's home and metadata DB live in .airflow/ (see include/csc_complaints/cli.py).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+CLI := $(BIN)/python -m csc_complaints.cli
+FY ?= 2019/20
+# pytest workers: the suite is mostly database-bound; 2 matches this machine's cores.
+PYTEST_WORKERS ?= 2
+
+export GX_ANALYTICS_ENABLED := False
+
+.PHONY: install airflow-db demo run test lint format bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+airflow-db: install
+	$(CLI) airflow-db
+
+## demo: build the demo source (reference dataset) and run the DAGs for 2018/19 and 2019/20
+demo: airflow-db
+	$(CLI) demo-source
+	$(CLI) run-dags --fy 2018/19 --fy 2019/20
+
+## run: the DAGs for FY against AIRFLOW_CONN_COMPLAINTS_SOURCE / _WAREHOUSE (demo DBs if unset)
+run: airflow-db
+	$(CLI) run-dags --fy $(FY)
+
+test: airflow-db
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: airflow-db
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .airflow data output

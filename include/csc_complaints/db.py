@@ -1,0 +1,92 @@
+"""Database plumbing shared by every step: engines, Airflow connections as URLs, SQL files.
+
+SQL lives in ``include/sql/<step>/<name>.sql``, one statement per file, written once for both
+SQLite (the embedded default) and PostgreSQL (production).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+
+
+class ConnectionLike(Protocol):
+    conn_type: str | None
+    host: str | None
+    schema: str | None
+    login: str | None
+    password: str | None
+    port: int | None
+
+
+# Airflow connection types -> SQLAlchemy drivers.
+_DRIVERS = {
+    "postgres": "postgresql+psycopg2",
+    "postgresql": "postgresql+psycopg2",
+    "mysql": "mysql+pymysql",
+    "mssql": "mssql+pyodbc",
+}
+
+
+def sqlalchemy_url(conn: ConnectionLike) -> str:
+    """The SQLAlchemy URL of an Airflow connection.
+
+    Airflow's own ``get_uri()`` mangles SQLite paths (``sqlite:///%2Fabs%2Fpath.db``) and uses
+    the ``postgres`` scheme SQLAlchemy no longer accepts, so the URL is rebuilt from the fields.
+    """
+    conn_type = (conn.conn_type or "").lower()
+    if conn_type == "sqlite":
+        # "sqlite:////abs/path.db" parses as host="" schema="/abs/path.db" (or the reverse).
+        path = conn.host or conn.schema or ""
+        if not path:
+            raise ValueError("a sqlite connection needs a database path")
+        return f"sqlite:///{path}"
+    driver = _DRIVERS.get(conn_type)
+    if driver is None:
+        raise ValueError(f"connection type {conn.conn_type!r} is not supported")
+    auth = ""
+    if conn.login:
+        auth = quote(conn.login, safe="")
+        if conn.password:
+            auth += ":" + quote(conn.password, safe="")
+        auth += "@"
+    port = f":{conn.port}" if conn.port else ""
+    return f"{driver}://{auth}{conn.host or ''}{port}/{conn.schema or ''}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the report read a year while the warehouse DAG rebuilds another one.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for a warehouse or source URL, with the SQLite settings the pipeline relies on."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgres":  # the old alias, still common in URIs
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    engine = create_engine(parsed, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@cache
+def sql_text(step: str, name: str) -> str:
+    """The text of ``include/sql/<step>/<name>.sql``."""
+    path = SQL_DIR / step / f"{name}.sql"
+    return path.read_text(encoding="utf-8")
+
+
+def sql(step: str, name: str):
+    """``include/sql/<step>/<name>.sql`` as a SQLAlchemy ``text()`` clause."""
+    return text(sql_text(step, name))

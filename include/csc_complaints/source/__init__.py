@@ -1,0 +1,1 @@
+"""The council's operational case-management database: schema, reference dataset, generator."""

@@ -1,0 +1,1 @@
+"""The statistics warehouse: staging, dimensions, facts and the public ``stats_*`` tables."""

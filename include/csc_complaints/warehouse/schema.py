@@ -1,0 +1,427 @@
+"""The warehouse schema (the ``complaints_warehouse`` connection), for SQLite and PostgreSQL.
+
+Four layers, each keyed by ``council_code`` so one warehouse can serve several councils:
+
+* staging (``stg_*``): the source rows the figures need, as extracted, one row per source key.
+  Business dates are kept as the source gave them (ISO text), so a date the source cannot parse
+  is staged, caught by DQ02 and reported instead of crashing the extract. No personal data.
+* bookkeeping (``etl_*``, ``dq_rejects``): high-water marks, extract runs, rejected rows.
+* dimensions and facts (``dim_*``, ``fact_*``): built from staging minus deleted and rejected rows.
+* statistics (``stats_*``): the contract of DATA.md section 3, read by the report and BI tools.
+
+Dates in the warehouse are ISO ``YYYY-MM-DD`` text everywhere: it sorts and compares the same way
+on both databases, and every date joins to ``dim_date`` for its financial year and working-day
+number, so no SQL file needs a dialect's date functions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+COUNCIL = 10  # ONS codes are nine characters
+ISO_DATE = 40  # wide enough to stage an unparseable value and report it
+
+
+def _council() -> Column:
+    return Column("council_code", String(COUNCIL), nullable=False)
+
+
+def _extract_columns() -> list[Column]:
+    """Source change tracking plus the extract run that last wrote the row."""
+    return [
+        Column("updated_at", DateTime, nullable=False),
+        Column("deleted_at", DateTime, nullable=True),
+        Column("_source_copies", Integer, nullable=False, default=1),
+        Column("_run_id", String(250), nullable=False),
+    ]
+
+
+# --- staging -------------------------------------------------------------------------------------
+# One table per source table; the columns are exactly what the extract SQL selects
+# (include/sql/extract/<table>.sql) plus bookkeeping. `_source_copies` counts how many source rows
+# carried this key in the last extract: more than one is a duplicated key (DQ01).
+
+stg_teams = Table(
+    "stg_teams",
+    metadata,
+    _council(),
+    Column("team_id", Integer, nullable=False),
+    Column("team_name", String(100)),
+    Column("service_area", String(100)),
+    Column("_source_copies", Integer, nullable=False, default=1),
+    Column("_run_id", String(250), nullable=False),
+    PrimaryKeyConstraint("council_code", "team_id"),
+)
+
+stg_issue_categories = Table(
+    "stg_issue_categories",
+    metadata,
+    _council(),
+    Column("code", String(40), nullable=False),
+    Column("label", String(100)),
+    Column("_source_copies", Integer, nullable=False, default=1),
+    Column("_run_id", String(250), nullable=False),
+    PrimaryKeyConstraint("council_code", "code"),
+)
+
+stg_complaints = Table(
+    "stg_complaints",
+    metadata,
+    _council(),
+    Column("complaint_id", Integer, nullable=False),
+    Column("reference", String(40)),
+    Column("received_date", String(ISO_DATE)),
+    Column("qualifying", Boolean),
+    Column("issue", String(40)),
+    Column("channel", String(20)),
+    *_extract_columns(),
+    PrimaryKeyConstraint("council_code", "complaint_id"),
+)
+
+stg_complaint_stages = Table(
+    "stg_complaint_stages",
+    metadata,
+    _council(),
+    Column("stage_id", Integer, nullable=False),
+    Column("complaint_id", Integer),
+    Column("stage", Integer),
+    Column("team_id", Integer),
+    Column("requested_date", String(ISO_DATE)),
+    Column("extension_agreed", Boolean),
+    Column("response_date", String(ISO_DATE)),
+    Column("outcome", String(30)),
+    Column("panel_date", String(ISO_DATE)),
+    Column("panel_report_date", String(ISO_DATE)),
+    *_extract_columns(),
+    PrimaryKeyConstraint("council_code", "stage_id"),
+    Index("ix_stg_complaint_stages_complaint", "council_code", "complaint_id"),
+)
+
+stg_feedback = Table(
+    "stg_feedback",
+    metadata,
+    _council(),
+    Column("feedback_id", Integer, nullable=False),
+    Column("kind", String(20)),
+    Column("team_id", Integer),
+    Column("received_date", String(ISO_DATE)),
+    *_extract_columns(),
+    PrimaryKeyConstraint("council_code", "feedback_id"),
+)
+
+stg_ombudsman_cases = Table(
+    "stg_ombudsman_cases",
+    metadata,
+    _council(),
+    Column("ombudsman_case_id", Integer, nullable=False),
+    Column("complaint_id", Integer),
+    Column("referred_date", String(ISO_DATE)),
+    Column("decision_date", String(ISO_DATE)),
+    Column("decision", String(60)),
+    Column("maladministration", Boolean),
+    *_extract_columns(),
+    PrimaryKeyConstraint("council_code", "ombudsman_case_id"),
+)
+
+stg_learning_actions = Table(
+    "stg_learning_actions",
+    metadata,
+    _council(),
+    Column("action_id", Integer, nullable=False),
+    Column("complaint_id", Integer),
+    Column("team_id", Integer),
+    Column("agreed_date", String(ISO_DATE)),
+    Column("action_text", Text),  # written for publication: printed in the report
+    Column("status", String(20)),
+    Column("completed_date", String(ISO_DATE)),
+    *_extract_columns(),
+    PrimaryKeyConstraint("council_code", "action_id"),
+)
+
+# Source table name -> (staging table, source key column), in load order.
+STAGING: dict[str, tuple[Table, str]] = {
+    "teams": (stg_teams, "team_id"),
+    "issue_categories": (stg_issue_categories, "code"),
+    "complaints": (stg_complaints, "complaint_id"),
+    "complaint_stages": (stg_complaint_stages, "stage_id"),
+    "feedback": (stg_feedback, "feedback_id"),
+    "ombudsman_cases": (stg_ombudsman_cases, "ombudsman_case_id"),
+    "learning_actions": (stg_learning_actions, "action_id"),
+}
+# Small lookup tables copied whole on every run; the rest are extracted by `updated_at`.
+REFERENCE_TABLES = ("teams", "issue_categories")
+
+# --- bookkeeping ---------------------------------------------------------------------------------
+
+etl_watermarks = Table(
+    "etl_watermarks",
+    metadata,
+    _council(),
+    Column("source_table", String(60), nullable=False),
+    # The largest source `updated_at` loaded so far; the next run reads from here less the overlap.
+    Column("high_water_mark", DateTime, nullable=False),
+    Column("run_id", String(250), nullable=False),
+    PrimaryKeyConstraint("council_code", "source_table"),
+)
+
+etl_extract_runs = Table(
+    "etl_extract_runs",
+    metadata,
+    _council(),
+    Column("run_id", String(250), nullable=False),
+    Column("source_table", String(60), nullable=False),
+    Column("read_since", DateTime, nullable=True),  # NULL: a whole copy
+    Column("rows_read", Integer, nullable=False),
+    Column("rows_written", Integer, nullable=False),
+    # Rows the source held that are not deleted, counted in the same run (RC01's left side).
+    Column("source_rows", Integer, nullable=False),
+    Column("started_at", DateTime, nullable=False),  # "later than the extract ran" (DQ02)
+    Column("finished_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("council_code", "run_id", "source_table"),
+)
+
+dq_rejects = Table(
+    "dq_rejects",
+    metadata,
+    _council(),
+    Column("rule_code", String(10), nullable=False),
+    Column("source_table", String(60), nullable=False),
+    Column("source_key", String(60), nullable=False),
+    Column("run_id", String(250), nullable=False),  # the run that last found it
+    Column("message", Text, nullable=False),  # never personal data
+    Column("first_run_id", String(250), nullable=False),
+    PrimaryKeyConstraint("council_code", "rule_code", "source_table", "source_key"),
+)
+
+# --- dimensions and facts (built by csc_complaints.warehouse.build; include/sql/warehouse/) ----
+# Facts hold the staged rows that count: not deleted, not belonging to a deleted or uncounted
+# complaint, not in dq_rejects, every date a real calendar date. Each counted date carries its
+# financial year; each stage row carries its working-day durations, computed once here.
+
+# Shared by every council: England and Wales bank holidays are the same for all of them.
+dim_date = Table(
+    "dim_date",
+    metadata,
+    Column("date_key", String(10), nullable=False),  # ISO 'YYYY-MM-DD', as staged
+    Column("financial_year", String(7), nullable=False),  # '2019/20'
+    Column("is_working_day", Boolean, nullable=False),
+    # Working days on or before the date from a fixed origin (csc_complaints.working_days):
+    # working days A -> B = index(B) - index(A).
+    Column("working_day_index", Integer, nullable=False),
+    Column("bank_holiday", String(100), nullable=True),  # its name, for people reading the table
+    PrimaryKeyConstraint("date_key"),
+    Index("ix_dim_date_financial_year", "financial_year"),
+)
+
+dim_team = Table(
+    "dim_team",
+    metadata,
+    _council(),
+    Column("team_id", Integer, nullable=False),
+    Column("team_name", String(100), nullable=False),
+    Column("service_area", String(100), nullable=False),
+    PrimaryKeyConstraint("council_code", "team_id"),
+)
+
+dim_issue_category = Table(
+    "dim_issue_category",
+    metadata,
+    _council(),
+    Column("code", String(40), nullable=False),
+    Column("label", String(100), nullable=False),
+    PrimaryKeyConstraint("council_code", "code"),
+)
+
+fact_complaints = Table(
+    "fact_complaints",
+    metadata,
+    _council(),
+    Column("complaint_id", Integer, nullable=False),
+    Column("received_date", String(10), nullable=False),
+    Column("received_fy", String(7), nullable=False),
+    Column("qualifying", Boolean, nullable=False),
+    Column("issue", String(40), nullable=True),
+    Column("channel", String(20), nullable=True),
+    PrimaryKeyConstraint("council_code", "complaint_id"),
+)
+
+fact_stages = Table(
+    "fact_stages",
+    metadata,
+    _council(),
+    Column("stage_id", Integer, nullable=False),
+    Column("complaint_id", Integer, nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("team_id", Integer, nullable=False),
+    Column("outcome", String(30), nullable=True),
+    Column("extension_agreed", Boolean, nullable=True),
+    Column("requested_date", String(10), nullable=False),
+    Column("requested_fy", String(7), nullable=False),
+    Column("response_date", String(10), nullable=True),
+    Column("response_fy", String(7), nullable=True),
+    Column("panel_date", String(10), nullable=True),
+    Column("panel_fy", String(7), nullable=True),
+    Column("panel_report_date", String(10), nullable=True),
+    Column("panel_report_fy", String(7), nullable=True),
+    # Working days (DATA.md section 2); NULL when either date is missing.
+    Column("wd_request_to_response", Integer, nullable=True),
+    Column("wd_request_to_panel", Integer, nullable=True),
+    Column("wd_panel_to_report", Integer, nullable=True),
+    Column("wd_report_to_response", Integer, nullable=True),
+    PrimaryKeyConstraint("council_code", "stage_id"),
+)
+
+fact_feedback = Table(
+    "fact_feedback",
+    metadata,
+    _council(),
+    Column("feedback_id", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("team_id", Integer, nullable=False),
+    Column("received_date", String(10), nullable=False),
+    Column("received_fy", String(7), nullable=False),
+    PrimaryKeyConstraint("council_code", "feedback_id"),
+)
+
+fact_ombudsman_cases = Table(
+    "fact_ombudsman_cases",
+    metadata,
+    _council(),
+    Column("ombudsman_case_id", Integer, nullable=False),
+    Column("complaint_id", Integer, nullable=True),
+    Column("referred_date", String(10), nullable=False),
+    Column("referred_fy", String(7), nullable=False),
+    Column("decision_date", String(10), nullable=True),
+    Column("decision_fy", String(7), nullable=True),
+    Column("decision", String(60), nullable=True),
+    Column("maladministration", Boolean, nullable=True),
+    PrimaryKeyConstraint("council_code", "ombudsman_case_id"),
+)
+
+fact_learning_actions = Table(
+    "fact_learning_actions",
+    metadata,
+    _council(),
+    Column("action_id", Integer, nullable=False),
+    Column("complaint_id", Integer, nullable=False),
+    Column("team_id", Integer, nullable=False),
+    Column("agreed_date", String(10), nullable=False),
+    Column("agreed_fy", String(7), nullable=False),
+    Column("action_text", Text, nullable=True),  # written for publication
+    Column("status", String(20), nullable=True),
+    Column("completed_date", String(10), nullable=True),
+    PrimaryKeyConstraint("council_code", "action_id"),
+)
+
+# In load order: a fact may be built from the ones before it (stages keep only counted complaints).
+DIMENSIONS_AND_FACTS = (
+    dim_team,
+    dim_issue_category,
+    fact_complaints,
+    fact_stages,
+    fact_feedback,
+    fact_ombudsman_cases,
+    fact_learning_actions,
+)
+
+# One row per (council, year) whose stats tables are built: a fingerprint of that year's stats
+# rows, so a re-run that computes the same figures writes nothing, and the quality step and the
+# report know which years really changed (and when, by which run).
+etl_year_builds = Table(
+    "etl_year_builds",
+    metadata,
+    _council(),
+    Column("financial_year", String(7), nullable=False),
+    Column("fingerprint", String(64), nullable=False),  # sha256 of the year's stats rows
+    Column("stats_rows", Integer, nullable=False),
+    Column("built_at", DateTime, nullable=False),
+    Column("run_id", String(250), nullable=False),
+    PrimaryKeyConstraint("council_code", "financial_year"),
+)
+
+# --- statistics (DATA.md section 3: the warehouse's public face; names are a contract) ----------
+
+
+def _stats(name: str, *columns: Column, key: tuple[str, ...]) -> Table:
+    return Table(
+        name,
+        metadata,
+        _council(),
+        Column("financial_year", String(7), nullable=False),
+        *columns,
+        PrimaryKeyConstraint("council_code", "financial_year", *key),
+    )
+
+
+stats_headlines = _stats(
+    "stats_headlines",
+    Column("measure", String(60), nullable=False),
+    Column("value", Integer, nullable=False),
+    key=("measure",),
+)
+stats_received_by_team = _stats(
+    "stats_received_by_team",
+    Column("stage", Integer, nullable=False),
+    Column("service_area", String(100), nullable=False),
+    Column("team", String(100), nullable=False),
+    Column("received", Integer, nullable=False),
+    key=("stage", "team"),
+)
+stats_outcomes_by_team = _stats(
+    "stats_outcomes_by_team",
+    Column("stage", Integer, nullable=False),
+    Column("service_area", String(100), nullable=False),
+    Column("team", String(100), nullable=False),
+    Column("outcome", String(30), nullable=False),
+    Column("decisions", Integer, nullable=False),
+    key=("stage", "team", "outcome"),
+)
+stats_issues = _stats(
+    "stats_issues",
+    Column("issue", String(40), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("complaints", Integer, nullable=False),
+    key=("issue",),
+)
+stats_feedback_by_team = _stats(
+    "stats_feedback_by_team",
+    Column("kind", String(20), nullable=False),
+    Column("service_area", String(100), nullable=False),
+    Column("team", String(100), nullable=False),
+    Column("received", Integer, nullable=False),
+    key=("kind", "team"),
+)
+stats_timeliness = _stats(
+    "stats_timeliness",
+    Column("measure", String(60), nullable=False),
+    Column("responses", Integer, nullable=False),
+    Column("within_target", Integer, nullable=False),
+    key=("measure",),
+)
+
+STATS_TABLES = (
+    stats_headlines,
+    stats_received_by_team,
+    stats_outcomes_by_team,
+    stats_issues,
+    stats_feedback_by_team,
+    stats_timeliness,
+)
+
+
+def create_warehouse_schema(engine) -> None:
+    """Create every warehouse table that does not exist yet (idempotent)."""
+    metadata.create_all(engine)

@@ -1,0 +1,81 @@
+"""Shared fixtures: fresh SQLite and PostgreSQL databases for every test that needs one.
+
+PostgreSQL is the production warehouse, so every database test runs on both. Each PostgreSQL
+test gets its own throw-away database (parallel workers never share one). When the server is
+unreachable the PostgreSQL half is skipped on a developer machine, but fails under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+PG_ADMIN_URL = os.environ.get(
+    "COMPLAINTS_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_reachable() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to connect means "not reachable"
+        return f"PostgreSQL at {make_url(PG_ADMIN_URL).render_as_string()} unreachable: {exc}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The admin URL of a reachable PostgreSQL server (skip locally, fail under CI)."""
+    problem = _postgres_reachable()
+    if problem:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+    return PG_ADMIN_URL
+
+
+@pytest.fixture
+def new_postgres_database(postgres_server: str) -> Iterator[Callable[[], str]]:
+    """A factory of empty PostgreSQL databases, dropped when the test ends."""
+    created: list[str] = []
+    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+
+    def make() -> str:
+        name = f"csc_test_{uuid.uuid4().hex[:12]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+
+    yield make
+    with admin.connect() as conn:
+        for name in created:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def new_sqlite_database(tmp_path) -> Callable[[], str]:
+    """A factory of empty SQLite database files in the test's temporary folder."""
+    count = iter(range(1_000_000))
+
+    def make() -> str:
+        return f"sqlite:///{tmp_path / f'db{next(count)}.sqlite'}"
+
+    return make
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def new_database(request) -> Callable[[], str]:
+    """A factory of empty databases of one kind; tests using it run once on each kind."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("new_sqlite_database")
+    return request.getfixturevalue("new_postgres_database")
