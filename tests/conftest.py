@@ -15,6 +15,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from csc_complaints.cli import airflow_environment
+
+# Airflow reads its configuration when first imported: point it at the project's home (and
+# DAGs and plugins folders) before any test imports it.
+os.environ.update(airflow_environment())
+
 PG_ADMIN_URL = os.environ.get(
     "COMPLAINTS_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 )

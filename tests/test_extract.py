@@ -140,9 +140,7 @@ def _staging(warehouse, source_table: str) -> dict:
 
 def _marks(warehouse) -> dict:
     with warehouse.connect() as conn:
-        rows = conn.execute(
-            select(etl_watermarks.c.source_table, etl_watermarks.c.high_water_mark)
-        )
+        rows = conn.execute(select(etl_watermarks.c.source_table, etl_watermarks.c.high_water_mark))
         return {name: mark for name, mark in rows}
 
 

@@ -1,10 +1,9 @@
 """Command line for the make targets: the demo source, the project's Airflow, DAG runs.
 
-``python -m csc_complaints.cli airflow-db``        migrate the project's Airflow metadata DB
-``python -m csc_complaints.cli demo-source``       (re)build the demo source with the reference data
-``python -m csc_complaints.cli run-dags --fy 2019/20 [--fy ...]``
-                                                   extract, warehouse and annual report through Airflow
-``python -m csc_complaints.cli airflow ARGS...``   any airflow command with the project's settings
+- ``airflow-db``: migrate the project's Airflow metadata database;
+- ``demo-source``: (re)build the demo source database with the reference dataset;
+- ``run-dags --fy 2019/20 [--fy ...]``: extract, warehouse and annual reports through Airflow;
+- ``airflow ARGS...``: any airflow command with the project's settings.
 
 Airflow's home, metadata database and logs live inside the project (``.airflow/``, git-ignored);
 every variable set here is only a default, so a user's own ``AIRFLOW__*`` or ``AIRFLOW_CONN_*``

@@ -56,21 +56,17 @@ class Settings:
         return list(self.extra_recommendations.get(financial_year, []))
 
 
-def _convert(key: str, raw: str, like: object) -> object:
+def _convert(key: str, raw: str, type_name: str) -> object:
+    """An environment value as the field's declared type (``int``, ``float`` or ``str``)."""
+    converters = {"int": int, "float": float}
+    if type_name not in converters:
+        return raw
     try:
-        if isinstance(like, bool):
-            if raw.lower() not in {"true", "false", "1", "0", "yes", "no"}:
-                raise ValueError(raw)
-            return raw.lower() in {"true", "1", "yes"}
-        if isinstance(like, int):
-            return int(raw)
-        if isinstance(like, float):
-            return float(raw)
+        return converters[type_name](raw)
     except ValueError as exc:
         raise SettingsError(
-            f"{ENV_PREFIX}{key.upper()}={raw!r} is not a valid {type(like).__name__}"
+            f"{ENV_PREFIX}{key.upper()}={raw!r} is not a valid {type_name}"
         ) from exc
-    return raw
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -96,7 +92,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for key in names:
         raw = env.get(f"{ENV_PREFIX}{key.upper()}")
         if raw is not None and key != "extra_recommendations":
-            values[key] = _convert(key, raw, values[key])
+            values[key] = _convert(key, raw, str(names[key].type))
     for key in ("significant_change_percent", "recommendation_below_percent"):
         values[key] = float(values[key])
     return Settings(**values)
