@@ -92,9 +92,7 @@ class Complaint(_Audited, SourceBase):
 class ComplaintStage(_Audited, SourceBase):
     __tablename__ = "complaint_stages"
     stage_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(
-        ForeignKey("complaints.complaint_id"), nullable=False
-    )
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.complaint_id"), nullable=False)
     stage: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.team_id"), nullable=False)
     requested_date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -135,9 +133,7 @@ class OmbudsmanCase(_Audited, SourceBase):
 class LearningAction(_Audited, SourceBase):
     __tablename__ = "learning_actions"
     action_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    complaint_id: Mapped[int] = mapped_column(
-        ForeignKey("complaints.complaint_id"), nullable=False
-    )
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.complaint_id"), nullable=False)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.team_id"), nullable=False)
     agreed_date: Mapped[date] = mapped_column(Date, nullable=False)
     action_text: Mapped[str] = mapped_column(Text, nullable=False)  # written for publication

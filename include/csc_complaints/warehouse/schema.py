@@ -256,6 +256,7 @@ fact_complaints = Table(
     Column("issue", String(40), nullable=True),
     Column("channel", String(20), nullable=True),
     PrimaryKeyConstraint("council_code", "complaint_id"),
+    Index("ix_fact_complaints_received_fy", "council_code", "received_fy"),
 )
 
 fact_stages = Table(
@@ -282,6 +283,9 @@ fact_stages = Table(
     Column("wd_panel_to_report", Integer, nullable=True),
     Column("wd_report_to_response", Integer, nullable=True),
     PrimaryKeyConstraint("council_code", "stage_id"),
+    # The stats of a year select stage rows by the year of one of their dates.
+    Index("ix_fact_stages_requested_fy", "council_code", "requested_fy"),
+    Index("ix_fact_stages_response_fy", "council_code", "response_fy"),
 )
 
 fact_feedback = Table(
@@ -294,6 +298,7 @@ fact_feedback = Table(
     Column("received_date", String(10), nullable=False),
     Column("received_fy", String(7), nullable=False),
     PrimaryKeyConstraint("council_code", "feedback_id"),
+    Index("ix_fact_feedback_received_fy", "council_code", "received_fy"),
 )
 
 fact_ombudsman_cases = Table(

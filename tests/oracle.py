@@ -1,0 +1,234 @@
+"""The independent oracle: every stats_* figure computed in plain Python from the SOURCE rows.
+
+It is the yardstick for the warehouse SQL, so it shares nothing with it: it reads the source
+tables with SQLAlchemy Core, applies the counting rules of DATA.md section 2 (and
+notes/COUNTING.md) with loops and dictionaries, and counts working days with its own day-by-day
+loop. Keep it small and obviously correct.
+
+It assumes a source that is clean under the DQ rules (QUALITY.md): rows the warehouse would
+reject are counted here like any other row, so compare on clean data only.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+from functools import cache
+
+import holidays
+from sqlalchemy import create_engine, select
+
+from csc_complaints.source.models import (
+    Complaint,
+    ComplaintStage,
+    Feedback,
+    IssueCategory,
+    LearningAction,
+    OmbudsmanCase,
+    Team,
+)
+from csc_complaints.warehouse import schema as wh
+
+# Timeliness measure -> (stage, start column, end column, target in working days).
+TIMELINESS = {
+    "stage1_within_10wd": (1, "requested_date", "response_date", 10),
+    "stage1_within_20wd": (1, "requested_date", "response_date", 20),
+    "stage2_within_25wd": (2, "requested_date", "response_date", 25),
+    "stage2_within_65wd": (2, "requested_date", "response_date", 65),
+    "stage3_panel_within_30wd": (3, "requested_date", "panel_date", 30),
+    "stage3_panel_report_within_5wd": (3, "panel_date", "panel_report_date", 5),
+    "stage3_director_within_15wd": (3, "panel_report_date", "response_date", 15),
+}
+
+Stats = dict[str, dict[tuple, object]]
+
+
+def as_date(value) -> date | None:
+    """A date from whatever the driver returned: date, datetime, ISO string or None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def financial_year(day: date | None) -> str | None:
+    """'2019/20' for any day from 1 April 2019 to 31 March 2020."""
+    if day is None:
+        return None
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+@cache
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def working_days(start: date, end: date) -> int:
+    """Working days D with start < D <= end (same day = 0), one day at a time."""
+    if end < start:
+        raise ValueError(f"working_days: end {end} is before start {start}")
+    count = 0
+    day = start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            count += 1
+    return count
+
+
+def _rows(conn, model) -> list[dict]:
+    return [dict(row._mapping) for row in conn.execute(select(model.__table__))]
+
+
+def expected_stats(source_url: str) -> Stats:
+    """Every stats_* figure, keyed as notes/COUNTING.md says, computed from the source rows."""
+    engine = create_engine(source_url)
+    try:
+        with engine.connect() as conn:
+            teams = {row["team_id"]: row for row in _rows(conn, Team)}
+            labels = {row["code"]: row["label"] for row in _rows(conn, IssueCategory)}
+            complaints = _rows(conn, Complaint)
+            stages = _rows(conn, ComplaintStage)
+            feedback = _rows(conn, Feedback)
+            ombudsman = _rows(conn, OmbudsmanCase)
+            learning = _rows(conn, LearningAction)
+    finally:
+        engine.dispose()
+
+    live_complaints = {c["complaint_id"] for c in complaints if c["deleted_at"] is None}
+
+    def counts(row) -> bool:
+        """Not deleted, and not belonging to a deleted complaint."""
+        if row["deleted_at"] is not None:
+            return False
+        return row.get("complaint_id") is None or row["complaint_id"] in live_complaints
+
+    complaints = [c for c in complaints if counts(c)]
+    stages = [s for s in stages if counts(s)]
+    feedback = [f for f in feedback if counts(f)]
+    ombudsman = [o for o in ombudsman if counts(o)]
+    learning = [a for a in learning if counts(a)]
+
+    def team_of(row) -> tuple[str, str]:
+        team = teams[row["team_id"]]
+        return team["service_area"], team["team_name"]
+
+    headlines: Counter = Counter()
+    received_by_team: Counter = Counter()
+    outcomes_by_team: Counter = Counter()
+    issues: Counter = Counter()
+    feedback_by_team: Counter = Counter()
+    timeliness: dict[tuple, list[int]] = {}
+
+    for c in complaints:
+        fy = financial_year(as_date(c["received_date"]))
+        if c["qualifying"]:
+            headlines[(fy, "complaints_received")] += 1
+            issues[(fy, c["issue"], labels[c["issue"]])] += 1
+        else:
+            headlines[(fy, "non_qualifying_received")] += 1
+
+    for s in stages:
+        stage = int(s["stage"])
+        area, team = team_of(s)
+        fy_requested = financial_year(as_date(s["requested_date"]))
+        headlines[(fy_requested, f"stage{stage}_received")] += 1
+        received_by_team[(fy_requested, stage, area, team)] += 1
+        response = as_date(s["response_date"])
+        if response is not None:
+            fy_response = financial_year(response)
+            headlines[(fy_response, f"stage{stage}_decisions")] += 1
+            outcomes_by_team[(fy_response, stage, area, team, s["outcome"])] += 1
+        for measure, (measure_stage, start_col, end_col, target) in TIMELINESS.items():
+            if measure_stage != stage:
+                continue
+            end = as_date(s[end_col])
+            if end is None:
+                continue  # not a response (yet) in any year
+            start = as_date(s[start_col])
+            tally = timeliness.setdefault((financial_year(end), measure), [0, 0])
+            tally[0] += 1
+            if start is not None and working_days(start, end) <= target:
+                tally[1] += 1
+
+    for f in feedback:
+        fy = financial_year(as_date(f["received_date"]))
+        kind = f["kind"]
+        headlines[(fy, f"{kind}s_received")] += 1
+        feedback_by_team[(fy, kind, *team_of(f))] += 1
+
+    for o in ombudsman:
+        headlines[(financial_year(as_date(o["referred_date"])), "ombudsman_referred")] += 1
+        decided = as_date(o["decision_date"])
+        if decided is not None:
+            headlines[(financial_year(decided), "ombudsman_determined")] += 1
+            if o["maladministration"]:
+                headlines[(financial_year(decided), "ombudsman_maladministration")] += 1
+
+    for a in learning:
+        headlines[(financial_year(as_date(a["agreed_date"])), "learning_actions_agreed")] += 1
+
+    return {
+        "stats_headlines": _nonzero(headlines),
+        "stats_received_by_team": _nonzero(received_by_team),
+        "stats_outcomes_by_team": _nonzero(outcomes_by_team),
+        "stats_issues": _nonzero(issues),
+        "stats_feedback_by_team": _nonzero(feedback_by_team),
+        "stats_timeliness": {
+            key: (responses, within)
+            for key, (responses, within) in timeliness.items()
+            if responses != 0
+        },
+    }
+
+
+def _nonzero(counter: Counter) -> dict[tuple, int]:
+    return {key: value for key, value in counter.items() if value != 0}
+
+
+def stats_from_warehouse(warehouse_url: str, council_code: str) -> Stats:
+    """The six stats_* tables of one council, in the shape of ``expected_stats`` (zeros dropped)."""
+    layouts = {
+        wh.stats_headlines: (("financial_year", "measure"), "value"),
+        wh.stats_received_by_team: (
+            ("financial_year", "stage", "service_area", "team"),
+            "received",
+        ),
+        wh.stats_outcomes_by_team: (
+            ("financial_year", "stage", "service_area", "team", "outcome"),
+            "decisions",
+        ),
+        wh.stats_issues: (("financial_year", "issue", "label"), "complaints"),
+        wh.stats_feedback_by_team: (("financial_year", "kind", "service_area", "team"), "received"),
+    }
+    result: Stats = {}
+    engine = create_engine(warehouse_url)
+    try:
+        with engine.connect() as conn:
+            for table, (key_columns, value_column) in layouts.items():
+                rows = conn.execute(select(table).where(table.c.council_code == council_code))
+                figures = {}
+                for row in rows:
+                    m = row._mapping
+                    key = tuple(int(m[col]) if col == "stage" else m[col] for col in key_columns)
+                    if m[value_column] != 0:
+                        figures[key] = int(m[value_column])
+                result[table.name] = figures
+            table = wh.stats_timeliness
+            rows = conn.execute(select(table).where(table.c.council_code == council_code))
+            result[table.name] = {
+                (r.financial_year, r.measure): (int(r.responses), int(r.within_target))
+                for r in rows
+                if r.responses != 0
+            }
+    finally:
+        engine.dispose()
+    return result

@@ -1,0 +1,550 @@
+"""The warehouse build on hand-made staging rows, on SQLite and PostgreSQL.
+
+Each case is small enough to count by hand: which rows count (deleted, rejected, unparseable
+dates), idempotence (a second build writes nothing), a late edit rebuilding only its year, a year
+that disappears, a failed year leaving the old figures in place, and the date dimension.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import StatementError
+
+from csc_complaints.db import make_engine
+from csc_complaints.settings import load_settings
+from csc_complaints.warehouse import schema as wh
+from csc_complaints.warehouse.build import build_warehouse, build_year, rebuild_facts
+from csc_complaints.working_days import working_day_index
+from tests.oracle import stats_from_warehouse
+
+SETTINGS = load_settings({})
+COUNCIL = SETTINGS.council_code
+STAMP = datetime(2020, 5, 1, 12, 0)
+
+
+def _stage(**values):
+    row = {
+        "stage": 1,
+        "team_id": 1,
+        "extension_agreed": False,
+        "response_date": None,
+        "outcome": None,
+        "panel_date": None,
+        "panel_report_date": None,
+    }
+    row.update(values)
+    return row
+
+
+def _stage_rows():
+    return [
+        # complaint 1 (2019/20): 8 working days at stage 1 (Easter 2019), then stage 2 and 3.
+        _stage(
+            stage_id=1,
+            complaint_id=1,
+            requested_date="2019-04-15",
+            response_date="2019-04-29",
+            outcome="not_upheld",
+        ),
+        _stage(
+            stage_id=2,
+            complaint_id=1,
+            stage=2,
+            team_id=2,
+            requested_date="2019-05-01",
+            response_date="2019-08-30",
+            outcome="partially_upheld",
+        ),
+        _stage(
+            stage_id=3,
+            complaint_id=1,
+            stage=3,
+            team_id=2,
+            requested_date="2019-09-02",
+            panel_date="2019-10-01",
+            panel_report_date="2019-10-04",
+            response_date="2019-10-31",
+            outcome="upheld",
+        ),
+        # complaint 2 is deleted: its stage never counts.
+        _stage(
+            stage_id=4,
+            complaint_id=2,
+            requested_date="2019-05-01",
+            response_date="2019-05-02",
+            outcome="upheld",
+        ),
+        # complaint 3 (2019/20): stage 1 answered in 2020/21, 22 working days (over 20).
+        _stage(
+            stage_id=5,
+            complaint_id=3,
+            team_id=2,
+            requested_date="2020-03-02",
+            response_date="2020-04-01",
+            outcome="withdrawn",
+        ),
+        # complaint 5 is rejected: its stage does not count either.
+        _stage(stage_id=6, complaint_id=5, requested_date="2019-07-01"),
+        # complaint 6: its stage 1 row is itself deleted; another row is rejected.
+        _stage(stage_id=7, complaint_id=6, requested_date="2019-07-01"),
+        _stage(
+            stage_id=8,
+            complaint_id=7,
+            requested_date="2019-07-02",
+            response_date="2019-07-03",
+            outcome="upheld",
+        ),
+        # complaint 8: a response date that is not a date (DQ02) keeps the row out.
+        _stage(
+            stage_id=9,
+            complaint_id=8,
+            requested_date="2019-07-01",
+            response_date="2019-07-32",
+            outcome="upheld",
+        ),
+        # complaint 9 (2020/21): still open at stage 1.
+        _stage(stage_id=10, complaint_id=9, requested_date="2020-04-06"),
+        # complaint 3 again: a same-day stage 2 response (0 working days), then a stage 3 with
+        # no panel report date: in the director denominator, never within.
+        _stage(
+            stage_id=11,
+            complaint_id=3,
+            stage=2,
+            team_id=2,
+            requested_date="2020-04-02",
+            response_date="2020-04-02",
+            outcome="not_upheld",
+        ),
+        _stage(
+            stage_id=12,
+            complaint_id=3,
+            stage=3,
+            team_id=2,
+            requested_date="2020-04-03",
+            panel_date="2020-04-03",
+            response_date="2020-04-09",
+            outcome="inconclusive",
+        ),
+    ]
+
+
+def _seed_staging(engine) -> None:
+    wh.create_warehouse_schema(engine)
+    audit = {"council_code": COUNCIL, "_run_id": "seed", "updated_at": STAMP, "deleted_at": None}
+    with engine.begin() as conn:
+        conn.execute(
+            wh.stg_teams.insert(),
+            [
+                {
+                    "council_code": COUNCIL,
+                    "team_id": 1,
+                    "team_name": "Team A",
+                    "service_area": "Area 1",
+                    "_run_id": "seed",
+                },
+                {
+                    "council_code": COUNCIL,
+                    "team_id": 2,
+                    "team_name": "Team B",
+                    "service_area": "Area 2",
+                    "_run_id": "seed",
+                },
+            ],
+        )
+        conn.execute(
+            wh.stg_issue_categories.insert(),
+            [
+                {
+                    "council_code": COUNCIL,
+                    "code": "communication",
+                    "label": "Communication",
+                    "_run_id": "seed",
+                },
+                {
+                    "council_code": COUNCIL,
+                    "code": "staff_attitude",
+                    "label": "Staff attitude/behaviour",
+                    "_run_id": "seed",
+                },
+            ],
+        )
+        complaints = [
+            (1, "2019-04-15", True, "communication", None),
+            (2, "2019-05-01", True, "communication", STAMP),  # deleted
+            (3, "2020-03-02", True, "staff_attitude", None),
+            (4, "2019-06-01", False, "communication", None),  # non-qualifying
+            (5, "2019-07-01", True, "communication", None),  # rejected below
+            (6, "2019-07-01", True, "staff_attitude", None),
+            (7, "2019-07-02", True, "staff_attitude", None),
+            (8, "2019-07-01", True, "staff_attitude", None),
+            (9, "2020-04-06", True, "communication", None),
+            (10, "2019/07/01", True, "communication", None),  # unparseable: DQ02
+        ]
+        conn.execute(
+            wh.stg_complaints.insert(),
+            [
+                {
+                    **audit,
+                    "complaint_id": cid,
+                    "reference": f"CSC-{cid}",
+                    "received_date": day,
+                    "qualifying": qualifying,
+                    "issue": issue,
+                    "channel": "email",
+                    "deleted_at": deleted,
+                }
+                for cid, day, qualifying, issue, deleted in complaints
+            ],
+        )
+        stages = _stage_rows()
+        for row in stages:
+            row.update(audit)
+            if row["stage_id"] == 7:
+                row["deleted_at"] = STAMP
+        conn.execute(wh.stg_complaint_stages.insert(), stages)
+        conn.execute(
+            wh.stg_feedback.insert(),
+            [
+                {
+                    **audit,
+                    "feedback_id": 1,
+                    "kind": "compliment",
+                    "team_id": 1,
+                    "received_date": "2019-12-25",
+                },
+                {
+                    **audit,
+                    "feedback_id": 2,
+                    "kind": "compliment",
+                    "team_id": 1,
+                    "received_date": "2020-01-10",
+                },
+                {
+                    **audit,
+                    "feedback_id": 3,
+                    "kind": "comment",
+                    "team_id": 2,
+                    "received_date": "2019-05-05",
+                },
+                {
+                    **audit,
+                    "feedback_id": 4,
+                    "kind": "comment",
+                    "team_id": 2,
+                    "received_date": "2019-05-06",
+                    "deleted_at": STAMP,
+                },
+            ],
+        )
+        conn.execute(
+            wh.stg_ombudsman_cases.insert(),
+            [
+                {
+                    **audit,
+                    "ombudsman_case_id": 1,
+                    "complaint_id": 1,
+                    "referred_date": "2019-11-01",
+                    "decision_date": "2020-02-03",
+                    "decision": "upheld",
+                    "maladministration": True,
+                },
+                {
+                    **audit,
+                    "ombudsman_case_id": 2,
+                    "complaint_id": None,
+                    "referred_date": "2020-03-01",
+                    "decision_date": None,
+                    "decision": None,
+                    "maladministration": None,
+                },
+                {
+                    **audit,
+                    "ombudsman_case_id": 3,
+                    "complaint_id": 2,  # deleted complaint
+                    "referred_date": "2019-11-01",
+                    "decision_date": None,
+                    "decision": None,
+                    "maladministration": None,
+                },
+            ],
+        )
+        conn.execute(
+            wh.stg_learning_actions.insert(),
+            [
+                {
+                    **audit,
+                    "action_id": 1,
+                    "complaint_id": 1,
+                    "team_id": 2,
+                    "agreed_date": "2019-11-01",
+                    "action_text": "Write back sooner.",
+                    "status": "open",
+                    "completed_date": None,
+                },
+                {
+                    **audit,
+                    "action_id": 2,
+                    "complaint_id": 2,
+                    "team_id": 2,  # deleted complaint
+                    "agreed_date": "2019-11-01",
+                    "action_text": "x",
+                    "status": "open",
+                    "completed_date": None,
+                },
+            ],
+        )
+        conn.execute(
+            wh.dq_rejects.insert(),
+            [
+                {
+                    "council_code": COUNCIL,
+                    "rule_code": "DQ06",
+                    "source_table": "complaints",
+                    "source_key": "5",
+                    "run_id": "seed",
+                    "message": "channel",
+                    "first_run_id": "s",
+                },
+                {
+                    "council_code": COUNCIL,
+                    "rule_code": "DQ04",
+                    "source_table": "complaint_stages",
+                    "source_key": "8",
+                    "run_id": "seed",
+                    "message": "dates out of order",
+                    "first_run_id": "s",
+                },
+                # a reject of another council must not hide this council's row 1
+                {
+                    "council_code": "E99999999",
+                    "rule_code": "DQ04",
+                    "source_table": "complaint_stages",
+                    "source_key": "1",
+                    "run_id": "seed",
+                    "message": "other council",
+                    "first_run_id": "s",
+                },
+            ],
+        )
+
+
+EXPECTED = {
+    "stats_headlines": {
+        ("2019/20", "complaints_received"): 5,  # 1, 3, 6, 7, 8 (2 deleted, 5 rejected, 10 no date)
+        ("2019/20", "non_qualifying_received"): 1,
+        ("2019/20", "compliments_received"): 2,
+        ("2019/20", "comments_received"): 1,
+        ("2019/20", "stage1_received"): 2,  # stages 1 and 5
+        ("2019/20", "stage2_received"): 1,
+        ("2019/20", "stage3_received"): 1,
+        ("2019/20", "stage1_decisions"): 1,
+        ("2019/20", "stage2_decisions"): 1,
+        ("2019/20", "stage3_decisions"): 1,
+        ("2019/20", "ombudsman_referred"): 2,
+        ("2019/20", "ombudsman_determined"): 1,
+        ("2019/20", "ombudsman_maladministration"): 1,
+        ("2019/20", "learning_actions_agreed"): 1,
+        ("2020/21", "complaints_received"): 1,
+        ("2020/21", "stage1_received"): 1,
+        ("2020/21", "stage1_decisions"): 1,
+        ("2020/21", "stage2_received"): 1,
+        ("2020/21", "stage2_decisions"): 1,
+        ("2020/21", "stage3_received"): 1,
+        ("2020/21", "stage3_decisions"): 1,
+    },
+    "stats_received_by_team": {
+        ("2019/20", 1, "Area 1", "Team A"): 1,
+        ("2019/20", 1, "Area 2", "Team B"): 1,
+        ("2019/20", 2, "Area 2", "Team B"): 1,
+        ("2019/20", 3, "Area 2", "Team B"): 1,
+        ("2020/21", 1, "Area 1", "Team A"): 1,
+        ("2020/21", 2, "Area 2", "Team B"): 1,
+        ("2020/21", 3, "Area 2", "Team B"): 1,
+    },
+    "stats_outcomes_by_team": {
+        ("2019/20", 1, "Area 1", "Team A", "not_upheld"): 1,
+        ("2019/20", 2, "Area 2", "Team B", "partially_upheld"): 1,
+        ("2019/20", 3, "Area 2", "Team B", "upheld"): 1,
+        ("2020/21", 1, "Area 2", "Team B", "withdrawn"): 1,
+        ("2020/21", 2, "Area 2", "Team B", "not_upheld"): 1,
+        ("2020/21", 3, "Area 2", "Team B", "inconclusive"): 1,
+    },
+    "stats_issues": {
+        ("2019/20", "communication", "Communication"): 1,
+        ("2019/20", "staff_attitude", "Staff attitude/behaviour"): 4,
+        ("2020/21", "communication", "Communication"): 1,
+    },
+    "stats_feedback_by_team": {
+        ("2019/20", "compliment", "Area 1", "Team A"): 2,
+        ("2019/20", "comment", "Area 2", "Team B"): 1,
+    },
+    "stats_timeliness": {
+        ("2019/20", "stage1_within_10wd"): (1, 1),  # 8 working days over Easter 2019
+        ("2019/20", "stage1_within_20wd"): (1, 1),
+        ("2019/20", "stage2_within_25wd"): (1, 0),
+        ("2019/20", "stage2_within_65wd"): (1, 0),  # 1 May -> 30 August 2019: 84
+        ("2019/20", "stage3_panel_within_30wd"): (1, 1),  # 2 Sep -> 1 Oct: 21
+        ("2019/20", "stage3_panel_report_within_5wd"): (1, 1),  # 3
+        ("2019/20", "stage3_director_within_15wd"): (1, 0),  # 4 Oct -> 31 Oct: 19
+        ("2020/21", "stage1_within_10wd"): (1, 0),  # 2 March -> 1 April 2020: 22
+        ("2020/21", "stage1_within_20wd"): (1, 0),
+        ("2020/21", "stage2_within_25wd"): (1, 1),  # same day: 0
+        ("2020/21", "stage2_within_65wd"): (1, 1),
+        ("2020/21", "stage3_panel_within_30wd"): (1, 1),
+        ("2020/21", "stage3_director_within_15wd"): (1, 0),  # no panel report date
+    },
+}
+
+
+@pytest.fixture
+def warehouse(new_database):
+    url = new_database()
+    engine = make_engine(url)
+    _seed_staging(engine)
+    yield url, engine
+    engine.dispose()
+
+
+def _all_rows(engine, tables) -> dict[str, list[tuple]]:
+    with engine.connect() as conn:
+        return {t.name: sorted(tuple(map(str, r)) for r in conn.execute(select(t))) for t in tables}
+
+
+def test_figures_on_hand_counted_staging(warehouse):
+    url, engine = warehouse
+    result = build_warehouse(engine, SETTINGS, "run-1")
+    assert result.financial_years == ("2019/20", "2020/21")
+    assert result.changed_years == ("2019/20", "2020/21")
+    assert stats_from_warehouse(url, COUNCIL) == EXPECTED
+    # Zeros are written for every headline and timeliness measure of a built year.
+    with engine.connect() as conn:
+        for table, measures in ((wh.stats_headlines, 14), (wh.stats_timeliness, 7)):
+            per_year = conn.execute(
+                select(table.c.financial_year, func.count()).group_by(table.c.financial_year)
+            ).all()
+            assert sorted(per_year) == [("2019/20", measures), ("2020/21", measures)]
+
+
+def test_working_day_durations_are_stored_once_per_stage_row(warehouse):
+    _, engine = warehouse
+    build_warehouse(engine, SETTINGS, "run-1")
+    with engine.connect() as conn:
+        rows = {r.stage_id: r for r in conn.execute(select(wh.fact_stages))}
+    assert sorted(rows) == [1, 2, 3, 5, 10, 11, 12]
+    assert rows[1].wd_request_to_response == 8
+    assert rows[3].wd_request_to_panel == 21
+    assert rows[3].wd_panel_to_report == 3
+    assert rows[3].wd_report_to_response == 19
+    assert rows[5].wd_request_to_response == 22
+    assert rows[11].wd_request_to_response == 0
+    assert rows[12].wd_report_to_response is None
+    assert rows[10].response_fy is None and rows[10].wd_request_to_response is None
+
+
+def test_second_build_changes_nothing(warehouse):
+    _, engine = warehouse
+    first = build_warehouse(engine, SETTINGS, "run-1")
+    tables = (*wh.STATS_TABLES, wh.etl_year_builds, *wh.DIMENSIONS_AND_FACTS, wh.dim_date)
+    before = _all_rows(engine, tables)
+    second = build_warehouse(engine, SETTINGS, "run-2")
+    assert second.changed_years == () and second.removed_years == ()
+    assert second.unchanged_years == first.financial_years
+    assert second.dates_added == 0
+    assert _all_rows(engine, tables) == before  # fingerprints, build times and run ids included
+
+
+def test_late_edit_rebuilds_only_its_year(warehouse):
+    url, engine = warehouse
+    build_warehouse(engine, SETTINGS, "run-1")
+    with engine.begin() as conn:  # a 2019/20 compliment moves to the other team
+        conn.execute(
+            update(wh.stg_feedback)
+            .where(wh.stg_feedback.c.feedback_id == 2)
+            .values(team_id=2, _run_id="late")
+        )
+    result = build_warehouse(engine, SETTINGS, "run-2")
+    assert result.changed_years == ("2019/20",)
+    assert result.unchanged_years == ("2020/21",)
+    with engine.connect() as conn:
+        query = select(wh.etl_year_builds.c.financial_year, wh.etl_year_builds.c.run_id)
+        builds = {year: run for year, run in conn.execute(query)}
+    assert builds == {"2019/20": "run-2", "2020/21": "run-1"}
+    feedback = stats_from_warehouse(url, COUNCIL)["stats_feedback_by_team"]
+    assert feedback[("2019/20", "compliment", "Area 1", "Team A")] == 1
+    assert feedback[("2019/20", "compliment", "Area 2", "Team B")] == 1
+
+
+def test_a_year_without_counted_data_is_emptied(warehouse):
+    url, engine = warehouse
+    build_warehouse(engine, SETTINGS, "run-1")
+    with engine.begin() as conn:  # everything dated in 2020/21 belongs to complaints 3 and 9
+        conn.execute(
+            update(wh.stg_complaints)
+            .where(wh.stg_complaints.c.complaint_id.in_([3, 9]))
+            .values(deleted_at=STAMP)
+        )
+    result = build_warehouse(engine, SETTINGS, "run-2")
+    assert result.financial_years == ("2019/20",)
+    assert result.removed_years == ("2020/21",)
+    assert result.changed_years == ("2019/20",)  # complaint 3 was received in 2019/20
+    stats = stats_from_warehouse(url, COUNCIL)
+    assert all(key[0] == "2019/20" for figures in stats.values() for key in figures)
+    with engine.connect() as conn:
+        years = set(conn.execute(select(wh.etl_year_builds.c.financial_year)).scalars())
+    assert years == {"2019/20"}
+
+
+def test_a_failed_year_leaves_the_previous_figures(warehouse):
+    url, engine = warehouse
+    build_warehouse(engine, SETTINGS, "run-1")
+    before = _all_rows(engine, (*wh.STATS_TABLES, wh.etl_year_builds))
+    with engine.begin() as conn:
+        conn.execute(update(wh.stg_feedback).values(team_id=2))
+    rebuild_facts(engine, COUNCIL)
+    # Targets missing: stats_timeliness.sql, the last statement of the year, fails after the
+    # other five tables were already replaced inside the transaction.
+    with pytest.raises(StatementError, match="bind parameter"):
+        build_year(engine, COUNCIL, "2019/20", {"stage1_target_wd": 10}, "run-broken")
+    assert _all_rows(engine, (*wh.STATS_TABLES, wh.etl_year_builds)) == before
+
+
+def test_targets_come_from_settings(warehouse):
+    url, engine = warehouse
+    strict = dataclasses.replace(SETTINGS, stage1_target_wd=7)
+    build_warehouse(engine, strict, "run-1")
+    timeliness = stats_from_warehouse(url, COUNCIL)["stats_timeliness"]
+    assert timeliness[("2019/20", "stage1_within_10wd")] == (1, 0)  # 8 > 7; the name is fixed
+    result = build_warehouse(engine, SETTINGS, "run-2")
+    assert result.changed_years == ("2019/20",)
+    assert stats_from_warehouse(url, COUNCIL)["stats_timeliness"] == EXPECTED["stats_timeliness"]
+
+
+def test_date_dimension_covers_whole_years_and_never_renumbers(warehouse):
+    _, engine = warehouse
+    first = build_warehouse(engine, SETTINGS, "run-1")
+    assert first.dates_added == 366 + 365  # 2019/20 (29 February 2020) and 2020/21
+    with engine.connect() as conn:
+        rows = {r.date_key: r for r in conn.execute(select(wh.dim_date))}
+    assert "2019/07/01" not in rows and "2019-07-32" not in rows
+    for key in ("2019-04-01", "2019-12-25", "2020-02-29", "2021-03-31"):
+        assert rows[key].working_day_index == working_day_index(date.fromisoformat(key))
+    assert rows["2019-12-25"].is_working_day is False
+    assert rows["2019-12-25"].bank_holiday == "Christmas Day"
+    # An earlier year arrives: added in front, nothing renumbered.
+    with engine.begin() as conn:
+        conn.execute(
+            update(wh.stg_feedback)
+            .where(wh.stg_feedback.c.feedback_id == 4)
+            .values(received_date="2017-05-05")
+        )
+    second = build_warehouse(engine, SETTINGS, "run-2")
+    assert second.dates_added == 365
+    assert second.changed_years == ()  # the only row there is deleted: no counted date in 2017/18
+    with engine.connect() as conn:
+        after = {r.date_key: r for r in conn.execute(select(wh.dim_date))}
+    assert all(after[key] == row for key, row in rows.items())
+    assert after["2017-05-05"].financial_year == "2017/18"
