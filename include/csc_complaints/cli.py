@@ -114,6 +114,7 @@ def run_dags(financial_years: Sequence[str]) -> None:
     if (PROJECT_ROOT / "dags" / "complaints_annual_report.py").exists():
         for fy in sorted(financial_years):
             airflow(["dags", "test", "complaints_annual_report", report_logical_date(fy)], env)
+    print_headlines(env, financial_years)
     output = Path(env["COMPLAINTS_OUTPUT_DIR"])
     print(f"\nOutputs are under {output}")
     for fy in sorted(financial_years):
@@ -121,6 +122,40 @@ def run_dags(financial_years: Sequence[str]) -> None:
         if folder.exists():
             for path in sorted(folder.glob("*.*")):
                 print(f"  {path}")
+
+
+def print_headlines(env: dict[str, str], financial_years: Sequence[str]) -> None:
+    """The year's headline figures from the warehouse, so a run ends with what it built."""
+    from airflow.sdk import Connection
+    from sqlalchemy import select
+
+    from csc_complaints.db import make_engine, sqlalchemy_url
+    from csc_complaints.settings import load_settings
+    from csc_complaints.warehouse.schema import stats_headlines
+
+    uri = env.get("AIRFLOW_CONN_COMPLAINTS_WAREHOUSE")
+    if not uri:  # the connection lives in a secrets backend or the metadata DB: nothing to show
+        return
+    engine = make_engine(sqlalchemy_url(Connection.from_uri(uri, conn_id="complaints_warehouse")))
+    council = load_settings(env).council_code
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                stats_headlines.c.financial_year, stats_headlines.c.measure, stats_headlines.c.value
+            )
+            .where(stats_headlines.c.council_code == council)
+            .where(stats_headlines.c.financial_year.in_(list(financial_years)))
+            .order_by(stats_headlines.c.financial_year, stats_headlines.c.measure)
+        ).all()
+    engine.dispose()
+    for fy in sorted(financial_years):
+        figures = {measure: value for year, measure, value in rows if year == fy}
+        if not figures:
+            print(f"\n{fy}: no figures in the warehouse for council {council}")
+            continue
+        print(f"\n{fy} headline figures (council {council}):")
+        for measure, value in figures.items():
+            print(f"  {measure:<30} {value:>6}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
