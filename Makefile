@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 CLI := $(BIN)/python -m csc_complaints.cli
 FY ?= 2019/20
+# make run leaves the report a DRAFT for a person to sign off; APPROVE=auto signs it off.
+APPROVE ?= none
 # pytest workers: the suite is mostly database-bound; 2 matches this machine's cores.
 PYTEST_WORKERS ?= 2
 
@@ -28,11 +30,11 @@ airflow-db: install
 ## demo: build the demo source (reference dataset) and run the DAGs for 2018/19 and 2019/20
 demo: airflow-db
 	$(CLI) demo-source
-	$(CLI) run-dags --fy 2018/19 --fy 2019/20
+	$(CLI) run-dags --fy 2018/19 --fy 2019/20 --approve auto
 
 ## run: the DAGs for FY against AIRFLOW_CONN_COMPLAINTS_SOURCE / _WAREHOUSE (demo DBs if unset)
 run: airflow-db
-	$(CLI) run-dags --fy $(FY)
+	$(CLI) run-dags --fy $(FY) --approve $(APPROVE)
 
 test: airflow-db
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

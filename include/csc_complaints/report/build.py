@@ -1,0 +1,233 @@
+"""Build one year's annual report: PDF, HTML and the stats tables as CSV open data.
+
+Plain functions, no Airflow: the ``complaints_annual_report`` DAG calls them, and so can a test
+or a person at a prompt. Every file is written under a temporary name in its final folder and
+renamed into place, so a reader never sees half a file and a final report replaces its draft in
+one step.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from csc_complaints.db import sql
+from csc_complaints.report.fiscal import FinancialYear
+from csc_complaints.report.reconciliation import Reconciliation, read_reconciliation
+from csc_complaints.settings import Settings
+
+
+class YearNotReady(RuntimeError):
+    """The year's figures are missing, stale or not reconciled: no report is built from them."""
+
+
+class ReportBlocked(RuntimeError):
+    """A final (signed-off) report was asked for a year that cannot be signed off."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a year's figures can be reported, and whether the report could be signed off."""
+
+    financial_year: str
+    problems: tuple[str, ...]  # non-empty: do not build the report
+    sign_off_blockers: tuple[str, ...]  # non-empty: the report stays a DRAFT
+    reconciliation: Reconciliation
+
+    @property
+    def ready(self) -> bool:
+        return not self.problems
+
+    def raise_if_not_ready(self) -> None:
+        if self.problems:
+            raise YearNotReady(
+                f"the {self.financial_year} report cannot be built: " + "; ".join(self.problems)
+            )
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    financial_year: str
+    final: bool
+    directory: Path
+    pdf: Path
+    html: Path
+    csv: tuple[Path, ...]
+    pdf_sha256: str
+    sign_off_blockers: tuple[str, ...] = field(default=())
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return (self.pdf, self.html, *self.csv)
+
+
+def year_directory(output_dir: Path | str, year: FinancialYear) -> Path:
+    return Path(output_dir) / year.slug
+
+
+def _aware(value) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def check_year_ready(
+    warehouse_engine: Engine,
+    settings: Settings,
+    financial_year: str,
+    output_dir: Path | str | None = None,
+    now: datetime | None = None,
+) -> Readiness:
+    """Are the year's stats present, fresh and reconciled?
+
+    * the year has ended, and the warehouse holds stats rows for it (for this council);
+    * an extract finished after the year ended (so the year's data is complete);
+    * ``reconciliation.json`` exists for the year and is at least as recent as the warehouse's
+      last change to the year's stats (``etl_year_builds.built_at``), so it describes the
+      figures the report will print.
+
+    Rejected rows and failed critical rules do not stop the draft; they are returned as
+    ``sign_off_blockers`` and keep the report a DRAFT.
+    """
+    from csc_complaints.report.figures import stats_row_count
+
+    year = FinancialYear.parse(financial_year)
+    now = now or datetime.now(UTC)
+    output = Path(output_dir) if output_dir is not None else settings.output_path
+    code = settings.council_code
+    problems: list[str] = []
+    if now.date() < year.end:
+        problems.append(f"{year.label} has not ended yet (it ends on {year.last_day})")
+    if stats_row_count(warehouse_engine, code, year) == 0:
+        problems.append(
+            f"the warehouse holds no stats for {year.label} (council {code}):"
+            " run complaints_extract and complaints_warehouse first"
+        )
+    with warehouse_engine.connect() as connection:
+        last_extract = _aware(
+            connection.execute(
+                sql("report", "last_extract_finished"), {"council_code": code}
+            ).scalar()
+        )
+        built_at = _aware(
+            connection.execute(
+                sql("report", "year_built_at"),
+                {"council_code": code, "financial_year": year.label},
+            ).scalar()
+        )
+    if last_extract is None:
+        problems.append("no extract has finished for this council yet")
+    elif last_extract.date() < year.end:
+        problems.append(
+            f"the latest extract finished at {last_extract.isoformat()}, before {year.label} "
+            "ended: the year's data is incomplete"
+        )
+    reconciliation = read_reconciliation(output, year, code)
+    if not reconciliation.available:
+        problems.append(f"{year.label} has not been reconciled ({reconciliation.path} is missing)")
+    elif built_at is not None and reconciliation.generated_at < built_at:
+        problems.append(
+            f"the reconciliation ({reconciliation.generated_at.isoformat()}) is older than the "
+            f"last change to the {year.label} stats ({built_at.isoformat()}): rebuild the "
+            "warehouse first"
+        )
+    blockers = tuple(reconciliation.blocking_reasons()) if reconciliation.available else ()
+    return Readiness(year.label, tuple(problems), blockers, reconciliation)
+
+
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through ``write(temporary path)``, then rename over ``path`` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _write_text(path: Path, text: str) -> None:
+    _atomic_write(path, lambda tmp: tmp.write_bytes(text.encode("utf-8")))
+
+
+def write_stats_csv(
+    warehouse_engine: Engine, council_code: str, financial_year: str, directory: Path | str
+) -> tuple[Path, ...]:
+    """Each stats table's rows for the year as ``<directory>/<table>.csv`` (header = columns)."""
+    from csc_complaints.report.figures import read_stats_rows
+
+    year = FinancialYear.parse(financial_year)
+    written = []
+    for name, (columns, rows) in read_stats_rows(warehouse_engine, council_code, year).items():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        path = Path(directory) / f"{name}.csv"
+        _write_text(path, buffer.getvalue())
+        written.append(path)
+    return tuple(written)
+
+
+def build_report(
+    warehouse_engine: Engine,
+    settings: Settings,
+    financial_year: str,
+    output_dir: Path | str | None = None,
+    final: bool = False,
+) -> ReportResult:
+    """Write ``<output>/<YYYY-YY>/annual-report-<YYYY-YY>.pdf``, ``.html`` and ``csv/*.csv``.
+
+    ``final=False`` marks every page DRAFT. ``final=True`` (after sign-off) is refused with
+    ``ReportBlocked`` while the year has rejected rows, failed critical rules or no
+    reconciliation; otherwise the unmarked files replace the draft.
+    """
+    from csc_complaints.report.content import build_document
+    from csc_complaints.report.figures import load_year
+    from csc_complaints.report.render_html import render_html
+    from csc_complaints.report.render_pdf import render_pdf
+
+    year = FinancialYear.parse(financial_year)
+    output = Path(output_dir) if output_dir is not None else settings.output_path
+    reconciliation = read_reconciliation(output, year, settings.council_code)
+    blockers = tuple(reconciliation.blocking_reasons())
+    if final and blockers:
+        raise ReportBlocked(f"{year.label} cannot be signed off: " + "; ".join(blockers))
+
+    current = load_year(warehouse_engine, settings.council_code, year)
+    if not current.present:
+        raise YearNotReady(
+            f"the warehouse holds no stats for {year.label} (council {settings.council_code})"
+        )
+    prior = load_year(warehouse_engine, settings.council_code, year.prior)
+    document = build_document(current, prior, settings, reconciliation)
+    draft = not final
+
+    directory = year_directory(output, year)
+    csv_paths = write_stats_csv(
+        warehouse_engine, settings.council_code, year.label, directory / "csv"
+    )
+    html_path = directory / f"annual-report-{year.slug}.html"
+    _write_text(html_path, render_html(document, draft=draft))
+    pdf_path = directory / f"annual-report-{year.slug}.pdf"
+    _atomic_write(pdf_path, lambda tmp: render_pdf(document, tmp, draft=draft))
+    return ReportResult(
+        financial_year=year.label,
+        final=final,
+        directory=directory,
+        pdf=pdf_path,
+        html=html_path,
+        csv=csv_paths,
+        pdf_sha256=hashlib.sha256(pdf_path.read_bytes()).hexdigest(),
+        sign_off_blockers=blockers,
+    )

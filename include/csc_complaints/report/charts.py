@@ -1,0 +1,153 @@
+"""Bar charts for the report, drawn with reportlab.graphics (PDF and, as SVG, the HTML).
+
+Horizontal bars, one per series (this year, last year) for each category, so long team and
+issue names read across on the left. Each bar carries its value, so the chart can be read
+without the axis; every number is also in the text or a table beside it.
+"""
+
+from __future__ import annotations
+
+import math
+
+from csc_complaints.report.content import Chart
+
+FONT = "Helvetica"
+LABEL_SIZE = 8
+# GOV.UK palette: blue for this year, dark grey for last year (both pass contrast on white).
+SERIES_COLOURS = ("#1d70b8", "#505a5f")
+BAR_HEIGHT = 9
+GROUP_GAP = 8
+
+
+def _nice_max(value: int) -> tuple[int, int]:
+    """An axis maximum just above ``value`` and a whole-number step giving about five ticks."""
+    if value <= 0:
+        return 1, 1
+    raw = value / 5
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    step = max(1, int(step))
+    top = step * (math.ceil(value / step) + (1 if value % step == 0 else 0))
+    return top, step
+
+
+def _wrap(label: str, width: float) -> str:
+    """Break a category label onto lines no wider than ``width`` points."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    lines, line = [], ""
+    for word in label.split():
+        candidate = f"{line} {word}".strip()
+        if line and stringWidth(candidate, FONT, LABEL_SIZE) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = candidate
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def drawing_for(chart: Chart, width: float):
+    """A reportlab Drawing of ``chart``, ``width`` points wide and as tall as it needs."""
+    from reportlab.graphics.charts.barcharts import HorizontalBarChart
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.lib import colors
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    label_width = min(170.0, max(stringWidth(c, FONT, LABEL_SIZE) for c in chart.categories) + 6)
+    labels = [_wrap(c, label_width - 6) for c in chart.categories]
+    lines = max(label.count("\n") + 1 for label in labels)
+    series_count = len(chart.series)
+    group = max(series_count * BAR_HEIGHT, lines * (LABEL_SIZE + 1)) + GROUP_GAP
+    plot_height = group * len(chart.categories)
+    legend_height = 18
+    axis_height = 18
+    height = plot_height + legend_height + axis_height + 6
+
+    drawing = Drawing(width, height)
+    bars = HorizontalBarChart()
+    bars.x = label_width + 4
+    bars.y = axis_height
+    bars.width = width - bars.x - 24
+    bars.height = plot_height
+    # With the categories reversed (first at the top), reportlab also stacks each group's bars
+    # bottom-up; the series go in reversed so this year's bar sits above last year's.
+    ordered = list(reversed(chart.series))
+    bars.data = [list(values) for _, values in ordered]
+    bars.barWidth = BAR_HEIGHT
+    bars.groupSpacing = GROUP_GAP
+    bars.barSpacing = 0
+    top, step = _nice_max(max(max(v) for _, v in chart.series))
+    bars.valueAxis.valueMin = 0
+    bars.valueAxis.valueMax = top
+    bars.valueAxis.valueStep = step
+    bars.valueAxis.labels.fontName = FONT
+    bars.valueAxis.labels.fontSize = LABEL_SIZE
+    bars.valueAxis.labelTextFormat = "%d"
+    bars.valueAxis.visibleGrid = True
+    bars.valueAxis.gridStrokeColor = colors.HexColor("#dddddd")
+    bars.categoryAxis.categoryNames = labels
+    bars.categoryAxis.reverseDirection = True  # first category at the top
+    bars.categoryAxis.labels.fontName = FONT
+    bars.categoryAxis.labels.fontSize = LABEL_SIZE
+    bars.categoryAxis.labels.boxAnchor = "e"
+    bars.categoryAxis.labels.textAnchor = "end"
+    bars.categoryAxis.labels.dx = -4
+    bars.categoryAxis.labels.leading = LABEL_SIZE + 1
+    bars.barLabelFormat = "%d"
+    bars.barLabels.fontName = FONT
+    bars.barLabels.fontSize = LABEL_SIZE - 1
+    bars.barLabels.boxAnchor = "w"
+    bars.barLabels.dx = 3
+    for index, colour in enumerate(reversed(SERIES_COLOURS[:series_count])):
+        bars.bars[index].fillColor = colors.HexColor(colour)
+        bars.bars[index].strokeColor = None
+    drawing.add(bars)
+
+    legend = Legend()
+    legend.x = bars.x
+    legend.y = height - 4
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.deltax = 70
+    legend.dx = 8
+    legend.dy = 8
+    legend.fontName = FONT
+    legend.fontSize = LABEL_SIZE
+    legend.boxAnchor = "nw"
+    legend.colorNamePairs = [
+        (colors.HexColor(SERIES_COLOURS[i]), label) for i, (label, _) in enumerate(chart.series)
+    ]
+    drawing.add(legend)
+    return drawing
+
+
+def split_to_fit(chart: Chart, width: float, max_height: float) -> list[Chart]:
+    """``chart`` as one or more charts, each drawn no taller than ``max_height`` points, so a
+    council with many teams gets its chart over several pages rather than a layout error."""
+    if len(chart.categories) <= 1 or drawing_for(chart, width).height <= max_height:
+        return [chart]
+    half = len(chart.categories) // 2
+    parts = []
+    for start, stop in ((0, half), (half, len(chart.categories))):
+        part = Chart(
+            title=chart.title,
+            categories=chart.categories[start:stop],
+            series=tuple((label, values[start:stop]) for label, values in chart.series),
+            alt=chart.alt,
+        )
+        parts += split_to_fit(part, width, max_height)
+    if len(parts) > 1:
+        parts = [
+            Chart(f"{p.title} ({n} of {len(parts)})", p.categories, p.series, p.alt)
+            for n, p in enumerate(parts, start=1)
+        ]
+    return parts
+
+
+def svg_for(chart: Chart, width: float = 560) -> str:
+    """The chart as an SVG document (for the HTML report)."""
+    from reportlab.graphics import renderSVG
+
+    return renderSVG.drawToString(drawing_for(chart, width))

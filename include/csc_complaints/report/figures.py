@@ -1,0 +1,151 @@
+"""The figures of one financial year, read from the warehouse's stats tables (DATA.md section 3).
+
+Only the six ``stats_*`` tables (and the learning-action texts) are read; a missing row means
+zero. Every query is a file in ``include/sql/report/``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from csc_complaints.db import sql
+from csc_complaints.report.fiscal import FinancialYear
+
+STATS_TABLE_NAMES = (
+    "stats_headlines",
+    "stats_received_by_team",
+    "stats_outcomes_by_team",
+    "stats_issues",
+    "stats_feedback_by_team",
+    "stats_timeliness",
+)
+
+TIMELINESS_MEASURES = (
+    "stage1_within_10wd",
+    "stage1_within_20wd",
+    "stage2_within_25wd",
+    "stage2_within_65wd",
+    "stage3_panel_within_30wd",
+    "stage3_panel_report_within_5wd",
+    "stage3_director_within_15wd",
+)
+
+# Outcome codes in the order of the report's table columns, with their printed labels
+# (DATA.md section 1). "Escalated ..." is a Stage 1 column only.
+OUTCOME_COLUMNS = (
+    ("escalated_without_response", "Escalated to Stage 2 (No S1 Response)"),
+    ("inconclusive", "Inconclusive"),
+    ("not_upheld", "Not Upheld"),
+    ("partially_upheld", "Partially Upheld"),
+    ("upheld", "Upheld"),
+    ("withdrawn", "Withdrawn"),
+)
+
+
+@dataclass(frozen=True)
+class TeamCount:
+    service_area: str
+    team: str
+    count: int
+
+
+@dataclass(frozen=True)
+class LearningAction:
+    service_area: str
+    team: str
+    agreed_date: str
+    text: str
+
+
+@dataclass
+class YearFigures:
+    """Everything the report prints about one year. Lookups default to zero."""
+
+    year: FinancialYear
+    present: bool  # the warehouse holds figures for this year
+    headlines: dict[str, int] = field(default_factory=dict)
+    received: dict[int, list[TeamCount]] = field(default_factory=dict)  # stage -> teams
+    outcomes: dict[int, dict[tuple[str, str], dict[str, int]]] = field(default_factory=dict)
+    issues: dict[str, tuple[str, int]] = field(default_factory=dict)  # code -> (label, count)
+    feedback: dict[str, list[TeamCount]] = field(default_factory=dict)  # kind -> teams
+    timeliness: dict[str, tuple[int, int]] = field(default_factory=dict)  # -> (responses, within)
+    learning: list[LearningAction] = field(default_factory=list)
+
+    def headline(self, measure: str) -> int:
+        return self.headlines.get(measure, 0)
+
+    def received_by_team(self, stage: int) -> list[TeamCount]:
+        return [t for t in self.received.get(stage, []) if t.count]
+
+    def team_received(self, stage: int, team: str) -> int:
+        return sum(t.count for t in self.received.get(stage, []) if t.team == team)
+
+    def feedback_by_team(self, kind: str) -> list[TeamCount]:
+        return [t for t in self.feedback.get(kind, []) if t.count]
+
+    def team_feedback(self, kind: str, team: str) -> int:
+        return sum(t.count for t in self.feedback.get(kind, []) if t.team == team)
+
+    def issue_count(self, code: str) -> int:
+        return self.issues.get(code, ("", 0))[1]
+
+    def timeliness_of(self, measure: str) -> tuple[int, int]:
+        return self.timeliness.get(measure, (0, 0))
+
+
+def _rows(connection, name: str, params: dict[str, Any]) -> list[Any]:
+    return list(connection.execute(sql("report", name), params))
+
+
+def read_stats_rows(engine: Engine, council_code: str, year: FinancialYear) -> dict[str, tuple]:
+    """Each stats table's rows for the year: ``name -> (column names, rows)``."""
+    params = {"council_code": council_code, "financial_year": year.label}
+    tables = {}
+    with engine.connect() as connection:
+        for name in STATS_TABLE_NAMES:
+            result = connection.execute(sql("report", name), params)
+            tables[name] = (tuple(result.keys()), [tuple(r) for r in result])
+    return tables
+
+
+def stats_row_count(engine: Engine, council_code: str, year: FinancialYear) -> int:
+    params = {"council_code": council_code, "financial_year": year.label}
+    with engine.connect() as connection:
+        return int(connection.execute(sql("report", "year_stats_rows"), params).scalar_one())
+
+
+def load_year(engine: Engine, council_code: str, year: FinancialYear) -> YearFigures:
+    """Read one year's figures and learning actions from the warehouse."""
+    params = {"council_code": council_code, "financial_year": year.label}
+    figures = YearFigures(year=year, present=stats_row_count(engine, council_code, year) > 0)
+    with engine.connect() as connection:
+        for row in _rows(connection, "stats_headlines", params):
+            figures.headlines[row.measure] = int(row.value)
+        received: dict[int, list[TeamCount]] = defaultdict(list)
+        for row in _rows(connection, "stats_received_by_team", params):
+            received[int(row.stage)].append(
+                TeamCount(row.service_area, row.team, int(row.received))
+            )
+        figures.received = dict(received)
+        outcomes: dict[int, dict[tuple[str, str], dict[str, int]]] = defaultdict(dict)
+        for row in _rows(connection, "stats_outcomes_by_team", params):
+            cells = outcomes[int(row.stage)].setdefault((row.service_area, row.team), {})
+            cells[row.outcome] = cells.get(row.outcome, 0) + int(row.decisions)
+        figures.outcomes = dict(outcomes)
+        for row in _rows(connection, "stats_issues", params):
+            figures.issues[row.issue] = (row.label, int(row.complaints))
+        feedback: dict[str, list[TeamCount]] = defaultdict(list)
+        for row in _rows(connection, "stats_feedback_by_team", params):
+            feedback[row.kind].append(TeamCount(row.service_area, row.team, int(row.received)))
+        figures.feedback = dict(feedback)
+        for row in _rows(connection, "stats_timeliness", params):
+            figures.timeliness[row.measure] = (int(row.responses), int(row.within_target))
+        figures.learning = [
+            LearningAction(r.service_area, r.team, r.agreed_date, r.action_text or "")
+            for r in _rows(connection, "learning_actions", params)
+        ]
+    return figures

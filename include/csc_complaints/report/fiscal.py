@@ -1,0 +1,136 @@
+"""Financial years (1 April to 31 March, written ``2019/20``) and the April report schedule.
+
+Plain date arithmetic, shared by the report and the Airflow timetable plugin
+(``plugins/financial_year_timetable.py``) so both agree on what "the year just ended" is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_LABEL = re.compile(r"^(\d{4})/(\d{2})$")
+
+
+@dataclass(frozen=True, order=True)
+class FinancialYear:
+    """The financial year that starts on 1 April of ``start_year``."""
+
+    start_year: int
+
+    @classmethod
+    def parse(cls, label: str) -> FinancialYear:
+        """``'2019/20'`` -> FinancialYear(2019); anything else is a clear error."""
+        match = _LABEL.match(label or "")
+        if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
+            raise ValueError(f"financial year {label!r} is not written like '2019/20'")
+        return cls(int(match.group(1)))
+
+    @classmethod
+    def containing(cls, day: date) -> FinancialYear:
+        """The financial year a calendar date falls in."""
+        return cls(day.year if day.month >= 4 else day.year - 1)
+
+    @property
+    def label(self) -> str:
+        """As printed: ``2019/20``."""
+        return f"{self.start_year}/{(self.start_year + 1) % 100:02d}"
+
+    @property
+    def slug(self) -> str:
+        """As used in folder and file names: ``2019-20``."""
+        return self.label.replace("/", "-")
+
+    @property
+    def start(self) -> date:
+        return date(self.start_year, 4, 1)
+
+    @property
+    def end(self) -> date:
+        """The first day after the year (1 April of the next year): an exclusive bound."""
+        return date(self.start_year + 1, 4, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def prior(self) -> FinancialYear:
+        return FinancialYear(self.start_year - 1)
+
+    @property
+    def next(self) -> FinancialYear:
+        return FinancialYear(self.start_year + 1)
+
+
+def parse_clock(value: str) -> time:
+    """``'06:00'`` -> time(6, 0), with an error that names the setting."""
+    try:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"report_time {value!r} is not a time like '06:00'") from exc
+
+
+@dataclass(frozen=True)
+class ReportSchedule:
+    """When the annual report runs: each April on ``day_of_april`` at ``clock`` local time."""
+
+    day_of_april: int = 15
+    clock: str = "06:00"
+    timezone: str = "Europe/London"
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.day_of_april <= 30:
+            raise ValueError(f"report_day_of_april {self.day_of_april} is not a day of April")
+        parse_clock(self.clock)
+        ZoneInfo(self.timezone)  # raises for an unknown zone
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def interval(self, year: FinancialYear) -> tuple[datetime, datetime]:
+        """The data interval: local midnight 1 April to local midnight 1 April next year."""
+        return (
+            datetime.combine(year.start, time(0), self.zone),
+            datetime.combine(year.end, time(0), self.zone),
+        )
+
+    def run_at(self, year: FinancialYear) -> datetime:
+        """When the report for ``year`` runs: in April just after the year ends."""
+        day = date(year.start_year + 1, 4, self.day_of_april)
+        return datetime.combine(day, parse_clock(self.clock), self.zone)
+
+    def local_date(self, moment: datetime) -> date:
+        """The calendar date of an aware moment in the schedule's time zone."""
+        return moment.astimezone(self.zone).date()
+
+    def first_year_from(self, earliest: datetime) -> FinancialYear:
+        """The first financial year that starts on or after ``earliest``'s local date.
+
+        Compared on local calendar dates, so a UTC-midnight bound (as the backfill command
+        gives) still picks the year that starts that day in London.
+        """
+        day = self.local_date(earliest)
+        year = FinancialYear.containing(day)
+        return year if year.start >= day else year.next
+
+    def last_year_ended_by(self, moment: datetime) -> FinancialYear:
+        """The most recent financial year whose end is at or before ``moment``."""
+        local = moment.astimezone(self.zone)
+        return FinancialYear.containing(local.date()).prior
+
+    def year_for_manual_run(self, run_after: datetime) -> FinancialYear:
+        """The year a manual run (or a run given a logical date) reports on.
+
+        Midnight at the start of 1 April, local or UTC, is read as a logical date naming the
+        year that starts then (``airflow dags test complaints_annual_report 2019-04-01`` builds
+        2019/20); any other moment builds the most recent year that has ended.
+        """
+        for moment in (run_after.astimezone(self.zone), run_after.astimezone(UTC)):
+            if (moment.month, moment.day) == (4, 1) and moment.time() == time(0):
+                return FinancialYear(moment.year)
+        return self.last_year_ended_by(run_after)

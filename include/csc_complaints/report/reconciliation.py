@@ -1,0 +1,177 @@
+"""The year's reconciliation results (``<output>/<YYYY-YY>/reconciliation.json``).
+
+Written by the quality step (``csc_complaints.quality.reconciliation``); read here for the
+report's annex ("How these figures were checked") and to decide whether the year may be signed
+off. The file is a JSON object; the report reads these keys::
+
+    {
+      "council_code": "E06000005",          # checked when present
+      "financial_year": "2019/20",          # must be the year asked for
+      "rules": [                            # every DQ and RC verdict for the year
+        {"code": "RC02", "severity": "critical", "rule": "description", "passed": true,
+         "expected": 57, "observed": 57}
+      ],
+      "rejected_rows_by_rule": {"DQ04": 2}, # rejected rows by rule code, for this year
+      "generated_at": "2026-04-15T05:02:11+00:00"   # optional; else the file's time
+    }
+
+``results`` and ``rejected_rows`` are accepted as other names of ``rules`` and
+``rejected_rows_by_rule``. A year with any rejected row or any failed critical rule cannot be
+approved (QUALITY.md).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from csc_complaints.report.fiscal import FinancialYear
+
+FILE_NAME = "reconciliation.json"
+
+# What each rule checks, for the annex when the file carries no description (QUALITY.md).
+RULE_DESCRIPTIONS = {
+    "RC01": "Every source row was either loaded or rejected",
+    "RC02": "Teams add up to service areas, and service areas to the council total, per stage",
+    "RC03": "Complaints received equal Stage 1 complaints received",
+    "RC04": "Complaints by issue add up to complaints received",
+    "RC05": "Decisions by team and outcome add up to the stage's decisions",
+    "RC06": "Timeliness counts agree with the decisions and never exceed them",
+    "RC07": "Figures of a published year have not changed since publication",
+    "DQ01": "Keys and references are not duplicated",
+    "DQ02": "Required dates are present, valid and not in the future",
+    "DQ03": "Stages are 1, 2 or 3, once per complaint",
+    "DQ04": "Later dates are not before earlier ones",
+    "DQ05": "An outcome has a response date, and a response date an outcome",
+    "DQ06": "Codes are in their lists",
+    "DQ07": "Every reference points to an existing row",
+    "DQ08": "Stages follow each other in order",
+    "DQ09": "Qualifying complaints have a Stage 1; non-qualifying ones have no stages",
+    "DQ10": "'Escalated without response' is only used at Stage 1",
+}
+
+
+class ReconciliationFileError(ValueError):
+    """The reconciliation file exists but cannot be read as the format above."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    code: str
+    severity: str
+    passed: bool
+    expected: Any
+    observed: Any
+    rule: str
+
+    @property
+    def blocks_sign_off(self) -> bool:
+        return not self.passed and self.severity == "critical"
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The file's content, or ``available=False`` when the year has not been reconciled."""
+
+    path: Path
+    available: bool
+    results: tuple[CheckResult, ...] = ()
+    rejected_rows: dict[str, int] = field(default_factory=dict)
+    generated_at: datetime | None = None
+
+    @property
+    def failed_critical(self) -> list[CheckResult]:
+        return [r for r in self.results if r.blocks_sign_off]
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected_rows.values())
+
+    def blocking_reasons(self) -> list[str]:
+        """Why the year cannot be signed off; empty when it can."""
+        if not self.available:
+            return [f"the year has not been reconciled ({self.path} does not exist)"]
+        rejected = {code for code, count in self.rejected_rows.items() if count}
+        reasons = [
+            f"{r.code} failed (critical): expected {r.expected}, observed {r.observed}"
+            for r in self.failed_critical
+            if r.code not in rejected
+        ]
+        reasons += [
+            f"{count} rejected {'row' if count == 1 else 'rows'} under {code}"
+            for code, count in sorted(self.rejected_rows.items())
+            if count
+        ]
+        return reasons
+
+
+def reconciliation_path(output_dir: Path, year: FinancialYear) -> Path:
+    return Path(output_dir) / year.slug / FILE_NAME
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def read_reconciliation(
+    output_dir: Path, year: FinancialYear, council_code: str | None = None
+) -> Reconciliation:
+    """Read the year's reconciliation file; a missing file is "not reconciled", not an error."""
+    path = reconciliation_path(output_dir, year)
+    if not path.exists():
+        return Reconciliation(path=path, available=False)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ReconciliationFileError(f"{path}: not valid JSON ({exc})") from exc
+    items = data.get("rules", data.get("results")) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ReconciliationFileError(f"{path}: expected an object with a 'rules' list")
+    if data.get("financial_year", year.label) != year.label:
+        raise ReconciliationFileError(f"{path}: holds {data['financial_year']}, not {year.label}")
+    if council_code and data.get("council_code", council_code) != council_code:
+        raise ReconciliationFileError(
+            f"{path}: holds council {data['council_code']}, not {council_code}"
+        )
+    results = []
+    for index, item in enumerate(items):
+        missing = [k for k in ("code", "severity", "passed") if k not in item]
+        if missing:
+            raise ReconciliationFileError(f"{path}: results[{index}] lacks {', '.join(missing)}")
+        code = str(item["code"])
+        results.append(
+            CheckResult(
+                code=code,
+                severity=str(item["severity"]).lower(),
+                passed=bool(item["passed"]),
+                expected=_text(item.get("expected")),
+                observed=_text(item.get("observed")),
+                rule=_text(item.get("rule") or RULE_DESCRIPTIONS.get(code[:4], "")),
+            )
+        )
+    rejected = data.get("rejected_rows_by_rule", data.get("rejected_rows")) or {}
+    if not isinstance(rejected, dict):
+        raise ReconciliationFileError(
+            f"{path}: 'rejected_rows_by_rule' must map rule codes to counts"
+        )
+    generated = data.get("generated_at")
+    try:
+        generated_at = (
+            datetime.fromisoformat(generated)
+            if generated
+            else datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        )
+    except ValueError as exc:
+        raise ReconciliationFileError(f"{path}: generated_at {generated!r} is not ISO") from exc
+    if generated_at.tzinfo is None:
+        generated_at = generated_at.replace(tzinfo=UTC)
+    return Reconciliation(
+        path=path,
+        available=True,
+        results=tuple(sorted(results, key=lambda r: (not r.code.startswith("RC"), r.code))),
+        rejected_rows={str(k): int(v) for k, v in sorted(rejected.items())},
+        generated_at=generated_at,
+    )

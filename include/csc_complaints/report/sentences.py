@@ -1,0 +1,349 @@
+"""The report's house style, as plain functions of the figures (REPORT.md, "Sentences").
+
+* Numbers below ten in words (``seven compliments``, ``zero comments``), 10 and above in digits.
+* A sentence never starts with a digit: a leading number is written in words (``Ten ...``).
+* Year on year: ``an increase from four in 2018/19``, ``a decrease from 67 complaints during
+  2018/19``, ``the same number as in 2018/19``; ``a significant increase/decrease`` when the
+  change is at least ``significant_change_percent`` of last year's figure AND at least
+  ``significant_change_minimum`` items. No prior year in the warehouse: no comparison.
+* Percentages to one decimal place, rounding half up (17 of 51 = 33.3%).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+_UNITS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_ORDINALS = [
+    "_",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+]
+
+
+def number_words(n: int) -> str:
+    """Any non-negative integer in British English words: 57 -> ``fifty-seven``."""
+    if n < 0:
+        raise ValueError(f"{n} is negative: counts in the report are never negative")
+    if n < 20:
+        return _UNITS[n]
+    if n < 100:
+        tens, units = divmod(n, 10)
+        return _TENS[tens] + (f"-{_UNITS[units]}" if units else "")
+    for size, name in ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "")):
+        if n >= size:
+            head, rest = divmod(n, size)
+            words = f"{number_words(head)} {name or 'hundred'}"
+            if rest:
+                words += (" and " if rest < 100 else " ") + number_words(rest)
+            return words
+    raise AssertionError(n)  # unreachable
+
+
+def count_text(n: int) -> str:
+    """House style inside a sentence: words below ten, digits from ten."""
+    return number_words(n) if 0 <= n < 10 else str(n)
+
+
+def ordinal_words(n: int) -> str:
+    """1 -> ``first``, 2 -> ``second`` ...; past twentieth, ``21st`` and so on."""
+    if 0 < n < len(_ORDINALS):
+        return _ORDINALS[n]
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    return singular if n == 1 else (plural_form or singular + "s")
+
+
+def count_phrase(n: int, singular: str, plural_form: str | None = None) -> str:
+    """``one complaint``, ``seven compliments``, ``57 complaints``, ``zero comments``."""
+    return f"{count_text(n)} {plural(n, singular, plural_form)}"
+
+
+def was_were(n: int) -> str:
+    return "was" if n == 1 else "were"
+
+
+_LEADING_NUMBER = re.compile(r"^(\d+)(?=[\s,])")
+
+
+def sentence(text: str) -> str:
+    """Finish a sentence: a leading number in words, a capital letter, a full stop.
+
+    A leading percentage or any other digit that cannot be said as a whole number is a
+    wording error in the caller, so it fails loudly rather than printing ``33.3% of ...``.
+    """
+    text = text.strip()
+    match = _LEADING_NUMBER.match(text)
+    if match:
+        text = number_words(int(match.group(1))) + text[match.end() :]
+    if text[:1].isdigit():
+        raise ValueError(f"a sentence may not start with a digit: {text!r}")
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def lower_first(label: str) -> str:
+    """A label inside a sentence: ``Communication`` -> ``communication``, ``LGSCO`` stays."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
+def subject_name(name: str) -> str:
+    """A team name as the subject of a sentence, never starting with a digit."""
+    return f"The {name} team" if name[:1].isdigit() else name
+
+
+def percent_value(within: int, responses: int) -> Decimal:
+    """``within`` of ``responses`` as a percentage to one decimal place, half up."""
+    if responses <= 0:
+        raise ValueError("a percentage of zero responses is undefined")
+    exact = Decimal(within) * 100 / Decimal(responses)
+    return exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def percent(within: int, responses: int) -> str:
+    """``33.3%`` (17 of 51), ``66.7%`` (2 of 3), ``0.0%``, ``100.0%``."""
+    return f"{percent_value(within, responses)}%"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a year-on-year change is called significant (both must be met)."""
+
+    percent: float
+    minimum: int
+
+    def significant(self, current: int, prior: int) -> bool:
+        change = abs(current - prior)
+        if change == 0 or change < self.minimum:
+            return False
+        return prior == 0 or change * 100 >= self.percent * prior
+
+
+def change_phrase(
+    current: int,
+    prior: int,
+    prior_label: str,
+    thresholds: Thresholds,
+    noun: tuple[str, str] | None = None,
+    during: bool = False,
+) -> str:
+    """The comparison after the comma: ``a decrease from 67 complaints during 2018/19``.
+
+    ``noun`` (singular, plural) repeats the thing counted after last year's figure and
+    ``during`` says ``during`` instead of ``in``, the seed's wording for the year's totals.
+    """
+    if current == prior:
+        return (
+            f"as was the case in {prior_label}"
+            if current == 0
+            else (f"the same number as in {prior_label}")
+        )
+    direction = "increase" if current > prior else "decrease"
+    strength = "significant " if thresholds.significant(current, prior) else ""
+    article = "a" if strength else ("an" if direction == "increase" else "a")
+    counted = count_text(prior)
+    if noun:
+        counted += " " + plural(prior, *noun)
+    return f"{article} {strength}{direction} from {counted} {'during' if during else 'in'} " + (
+        prior_label
+    )
+
+
+def with_change(
+    clause: str, current: int, prior: int | None, prior_label: str, thresholds: Thresholds, **kw
+) -> str:
+    """``clause`` plus its comparison, or the clause alone when there is no prior year."""
+    if prior is None:
+        return sentence(clause)
+    return sentence(f"{clause}, {change_phrase(current, prior, prior_label, thresholds, **kw)}")
+
+
+def council_received(
+    n: int,
+    singular: str,
+    plural_form: str | None,
+    year_label: str,
+    prior: int | None,
+    prior_label: str,
+    thresholds: Thresholds,
+) -> str:
+    """A yearly total: ``The Council received 57 complaints during 2019/20, a decrease ...``.
+
+    Zero is said as ``did not receive any``: ``The Council did not receive any comments during
+    2019/20, as was the case in 2018/19.``
+    """
+    noun = (singular, plural_form or singular + "s")
+    if n == 0:
+        clause = f"The Council did not receive any {noun[1]} during {year_label}"
+    else:
+        clause = f"The Council received {count_phrase(n, *noun)} during {year_label}"
+    return with_change(clause, n, prior, prior_label, thresholds, noun=noun, during=True)
+
+
+def team_received(
+    team: str,
+    n: int,
+    singular: str,
+    prior: int | None,
+    prior_label: str,
+    thresholds: Thresholds,
+) -> str:
+    """``First Response Team received eight complaints, an increase from four in 2018/19.``"""
+    clause = f"{subject_name(team)} received {count_phrase(n, singular)}"
+    return with_change(clause, n, prior, prior_label, thresholds)
+
+
+def stage_escalated(
+    stage: int,
+    n: int,
+    year_label: str,
+    prior: int | None,
+    prior_label: str,
+    thresholds: Thresholds,
+) -> str:
+    """``Ten complaints were escalated to Stage 2 during 2019/20, a decrease from 16 ...``."""
+    subject = "no complaints" if n == 0 else count_phrase(n, "complaint")
+    clause = f"{subject} {was_were(n)} escalated to Stage {stage} during {year_label}"
+    return with_change(clause, n, prior, prior_label, thresholds)
+
+
+def rank_name(position: int, groups: int, tied: bool) -> str:
+    """Where a group of equally counted issues ranks: most, second, ..., least."""
+    joint = "joint " if tied else ""
+    if position == 0:
+        return f"the {joint}most commonly complained about"
+    if position == groups - 1:
+        return f"the {joint}least complained about"
+    return f"the {joint}{ordinal_words(position + 1)} most complained about"
+
+
+def join_names(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def issue_sentences(
+    issues: list[tuple[str, int, int | None]],
+    prior_label: str,
+    thresholds: Thresholds,
+) -> list[str]:
+    """Issues ranked by complaints, ties said as ties.
+
+    ``issues``: (label, this year's complaints, last year's or None). Issues with no complaints
+    this year but some last year get a closing sentence each.
+    """
+    current = [i for i in issues if i[1] > 0]
+    groups: list[list[tuple[str, int, int | None]]] = []
+    for issue in sorted(current, key=lambda i: (-i[1], i[0].lower())):
+        if groups and groups[-1][0][1] == issue[1]:
+            groups[-1].append(issue)
+        else:
+            groups.append([issue])
+    out: list[str] = []
+    if len(groups) == 1 and len(groups[0]) == 1:
+        label, n, prior = groups[0][0]
+        out.append(sentence(f"{label} was the only issue complained about"))
+        clause = f"The Council received {count_phrase(n, 'complaint')} about this issue"
+        out.append(with_change(clause, n, prior, prior_label, thresholds))
+        return out + _issues_gone(issues, prior_label, thresholds)
+    for position, group in enumerate(groups):
+        rank = rank_name(position, len(groups), tied=len(group) > 1)
+        if len(group) == 1:
+            label, n, prior = group[0]
+            if position == 0:
+                out.append(sentence(f"{label} was {rank} issue"))
+            else:
+                out.append(sentence(f"{rank} issue was {lower_first(label)}"))
+            clause = f"The Council received {count_phrase(n, 'complaint')} about this issue"
+            out.append(with_change(clause, n, prior, prior_label, thresholds))
+            continue
+        names = join_names([lower_first(label) for label, _, _ in group])
+        n = group[0][1]
+        out.append(
+            sentence(f"{rank} issues were {names}, with {count_phrase(n, 'complaint')} about each")
+        )
+        for label, n, prior in group:
+            if prior is not None:
+                out.append(
+                    with_change(
+                        f"Complaints about {lower_first(label)} numbered {count_text(n)}",
+                        n,
+                        prior,
+                        prior_label,
+                        thresholds,
+                    )
+                )
+    return out + _issues_gone(issues, prior_label, thresholds)
+
+
+def _issues_gone(issues, prior_label: str, thresholds: Thresholds) -> list[str]:
+    return [
+        with_change(
+            f"The Council did not receive any complaints about {lower_first(label)}",
+            0,
+            prior,
+            prior_label,
+            thresholds,
+        )
+        for label, n, prior in sorted(issues, key=lambda i: i[0].lower())
+        if n == 0 and prior
+    ]
+
+
+def percent_change(current: str, prior: str | None, prior_label: str) -> str:
+    """``, an increase in performance from 62.7% in 2018/19`` or ``""`` with no prior figure."""
+    if prior is None:
+        return ""
+    now, before = Decimal(current.rstrip("%")), Decimal(prior.rstrip("%"))
+    if now == before:
+        return f", the same as in {prior_label} ({prior})"
+    direction = "an increase" if now > before else "a decrease"
+    return f", {direction} in performance from {prior} in {prior_label}"

@@ -1,0 +1,5 @@
+-- One financial year of stats_received_by_team, every column, in a stable order.
+SELECT council_code, financial_year, stage, service_area, team, received
+FROM stats_received_by_team
+WHERE council_code = :council_code AND financial_year = :financial_year
+ORDER BY stage, service_area, team
