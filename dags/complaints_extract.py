@@ -13,16 +13,22 @@ from csc_complaints.orchestration import (
 )
 
 DOC = f"""
-### Children's Social Care complaints: extract
+### Children's Social Care complaints: extract and row checks
 
-Copies every source row changed since the last successful extract (a high-water mark on
-`updated_at` kept in the warehouse, less a small overlap) from `{SOURCE_CONN_ID}` into the
-staging tables of `{WAREHOUSE_CONN_ID}`. Rows are upserted and only written when they changed,
-so a retry, a missed day or a manual run neither loses nor double-counts a row. Teams and issue
-categories are copied whole. No personal data leaves the source: the extract SQL
-(`include/sql/extract/`) selects only the columns a published figure needs.
-
-On success it updates the `{STAGING_ASSET.name}` asset, which starts `complaints_warehouse`.
+1. `extract_changed_rows` copies every source row changed since the last successful extract (a
+   high-water mark on `updated_at` kept in the warehouse, less a small overlap) from
+   `{SOURCE_CONN_ID}` into the staging tables of `{WAREHOUSE_CONN_ID}`. Rows are upserted and
+   only written when they changed, so a retry, a missed day or a manual run neither loses nor
+   double-counts a row. Teams and issue categories are copied whole. No personal data leaves
+   the source: the extract SQL (`include/sql/extract/`) selects only what a figure needs.
+2. `check_staged_rows` runs the row checks (DQ01-DQ10, Great Expectations suite
+   `expectations/dq_staging.json`). A row that breaks a rule goes to `dq_rejects` (rule, table,
+   key, run, message) and stays out of the figures until the source is corrected; the alert
+   goes out at once (email to the `complaints_alert_emails` Variable through `smtp_default`,
+   and the `complaints_alert_webhook` connection when it exists). The rest of the data goes on:
+   this task updates the `{STAGING_ASSET.name}` asset, which starts `complaints_warehouse`.
+3. `fail_if_rows_rejected` turns the run red while any row is rejected, so nobody mistakes a
+   run with quarantined rows for a clean one.
 """
 
 
@@ -33,11 +39,11 @@ On success it updates the `{STAGING_ASSET.name}` asset, which starts `complaints
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
-    tags=["complaints", "extract"],
+    tags=["complaints", "extract", "quality"],
     doc_md=DOC,
 )
 def complaints_extract():
-    @task(outlets=[STAGING_ASSET])
+    @task
     def extract_changed_rows(run_id: str | None = None) -> dict:
         """Upsert the source rows changed since the high-water mark into staging."""
         from csc_complaints.extract import run_extract
@@ -50,7 +56,29 @@ def complaints_extract():
         print(f"extract {run_id}: {result.summary()}")
         return {name: t.rows_written for name, t in result.tables.items()}
 
-    extract_changed_rows()
+    @task(outlets=[STAGING_ASSET])
+    def check_staged_rows(dag_id: str | None = None, run_id: str | None = None) -> dict:
+        """Row checks (DQ) on staging: quarantine the rows that break a rule, alert."""
+        from csc_complaints.orchestration import check_and_alert, engine_for
+        from csc_complaints.quality.row_checks import run_row_checks
+        from csc_complaints.settings import load_settings
+
+        settings = load_settings()
+        warehouse = engine_for(WAREHOUSE_CONN_ID)
+        result = run_row_checks(warehouse, settings, run_id, settings.output_path)
+        return check_and_alert(result, dag_id, run_id, warehouse)
+
+    @task(retries=0)
+    def fail_if_rows_rejected(verdict: dict) -> None:
+        """Red while any source row is kept out of the figures by a row check."""
+        from csc_complaints.orchestration import fail_if_critical
+
+        fail_if_critical(verdict)
+
+    changed = extract_changed_rows()
+    verdict = check_staged_rows()
+    changed >> verdict
+    fail_if_rows_rejected(verdict)
 
 
 complaints_extract()

@@ -13,17 +13,22 @@ from csc_complaints.orchestration import (
 )
 
 DOC = f"""
-### Children's Social Care complaints: warehouse build
+### Children's Social Care complaints: warehouse build and reconciliation
 
-Runs whenever `complaints_extract` updates the `{STAGING_ASSET.name}` asset. Builds the date,
-team and issue dimensions and the fact tables from staging (leaving out deleted rows, rows of
-deleted complaints and rows the row checks rejected), then the six `stats_*` tables of the
-warehouse contract for every financial year whose figures changed, each (council, year)
-replaced in one transaction so a reader never sees a half-built year. Working days are counted
-once per stage row against England and Wales bank holidays. The SQL is in
-`include/sql/warehouse/`, one file per step, the same on SQLite and PostgreSQL.
+Runs whenever `complaints_extract` updates the `{STAGING_ASSET.name}` asset.
 
-On success it updates the `{STATS_ASSET.name}` asset, read by the annual report.
+1. `build_statistics` builds the date, team and issue dimensions and the fact tables from
+   staging (leaving out deleted rows, rows of deleted complaints and rejected rows), then the
+   six `stats_*` tables for every financial year whose figures changed, each (council, year)
+   replaced in one transaction so a reader never sees a half-built year. Working days are
+   counted once per stage row against England and Wales bank holidays. SQL:
+   `include/sql/warehouse/`, one file per step, the same on SQLite and PostgreSQL.
+2. `reconcile_years` runs the reconciliation (RC01-RC07, Great Expectations suite
+   `expectations/rc_warehouse.json`) for every year that changed, writes
+   `<output>/<YYYY-YY>/reconciliation.json` and the Data Docs, and alerts at once on a failure.
+   It updates the `{STATS_ASSET.name}` asset.
+3. `fail_if_not_reconciled` turns the run red on a critical failure (RC01-RC06); a warning
+   (RC07, a published year restated) is alerted and the run stays green.
 """
 
 
@@ -34,11 +39,11 @@ On success it updates the `{STATS_ASSET.name}` asset, read by the annual report.
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
-    tags=["complaints", "warehouse"],
+    tags=["complaints", "warehouse", "quality"],
     doc_md=DOC,
 )
 def complaints_warehouse():
-    @task(outlets=[STATS_ASSET])
+    @task
     def build_statistics(run_id: str | None = None) -> list[str]:
         """Rebuild facts and stats; return the financial years whose figures changed."""
         from csc_complaints.orchestration import engine_for
@@ -46,10 +51,33 @@ def complaints_warehouse():
         from csc_complaints.warehouse.build import build_warehouse
 
         result = build_warehouse(engine_for(WAREHOUSE_CONN_ID), load_settings(), run_id)
-        print(f"warehouse {run_id}: years changed {result.changed_years or 'none'}")
+        print(f"warehouse {run_id}: {result.summary()}")
         return list(result.changed_years)
 
-    build_statistics()
+    @task(outlets=[STATS_ASSET])
+    def reconcile_years(
+        changed_years: list[str], dag_id: str | None = None, run_id: str | None = None
+    ) -> dict:
+        """Reconcile every changed year (RC rules), write reconciliation.json, alert."""
+        from csc_complaints.orchestration import check_and_alert, engine_for
+        from csc_complaints.quality.reconciliation import run_reconciliation
+        from csc_complaints.settings import load_settings
+
+        settings = load_settings()
+        warehouse = engine_for(WAREHOUSE_CONN_ID)
+        result = run_reconciliation(
+            warehouse, settings, run_id, changed_years, settings.output_path
+        )
+        return check_and_alert(result, dag_id, run_id, warehouse)
+
+    @task(retries=0)
+    def fail_if_not_reconciled(verdict: dict) -> None:
+        """Red on a critical reconciliation failure; warnings only alert."""
+        from csc_complaints.orchestration import fail_if_critical
+
+        fail_if_critical(verdict)
+
+    fail_if_not_reconciled(reconcile_years(build_statistics()))
 
 
 complaints_warehouse()

@@ -130,7 +130,11 @@ def run_dags(financial_years: Sequence[str], approve: str = "none") -> None:
         code = airflow(
             ["dags", "test", "complaints_annual_report", report_logical_date(fy)], env, check=False
         )
-        if code != 0:
+        # A run can "succeed" without running a task (e.g. dated before the DAG's start):
+        # the report file is the proof.
+        pdf = Path(env["COMPLAINTS_OUTPUT_DIR"]) / fy.replace("/", "-")
+        pdf = pdf / f"annual-report-{fy.replace('/', '-')}.pdf"
+        if code != 0 or not pdf.exists():
             failed.append(fy)
     print_headlines(env, financial_years)
     output = Path(env["COMPLAINTS_OUTPUT_DIR"])

@@ -42,3 +42,35 @@ def engine_for(conn_id: str) -> Engine:
     from csc_complaints.db import make_engine, sqlalchemy_url
 
     return make_engine(sqlalchemy_url(BaseHook.get_connection(conn_id)))
+
+
+def airflow_run_url(dag_id: str, run_id: str) -> str | None:
+    """The Airflow UI page of a DAG run, for alerts ("where to look"); None if not configured."""
+    from urllib.parse import quote
+
+    from airflow.sdk.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="") or ""
+    if not base:
+        return None
+    return f"{base.rstrip('/')}/dags/{quote(dag_id)}/runs/{quote(run_id, safe='')}"
+
+
+def check_and_alert(result, dag_id: str, run_id: str, warehouse) -> dict:
+    """Send the alerts a quality result calls for and return what the gate task needs."""
+    from csc_complaints.quality.airflow_alerts import send_alerts_from_airflow
+
+    print(result.summary())
+    send_alerts_from_airflow(
+        result, dag_id, run_id, warehouse, airflow_run_url=airflow_run_url(dag_id, run_id)
+    )
+    return {"critical": bool(result.critical_failures), "summary": result.summary()}
+
+
+def fail_if_critical(verdict: dict) -> None:
+    """The gate: a critical failure turns the task red (no retry: the data must be fixed)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    if verdict["critical"]:
+        raise AirflowFailException(verdict["summary"])
+    print("no critical failure")
