@@ -1,0 +1,214 @@
+"""Run a suite file from ``expectations/`` with Great Expectations against the warehouse.
+
+One ephemeral GX context per validation: the warehouse as a SQL data source, a one-row query
+asset as the batch (the scope: council, and year or extract date), the suite loaded from its
+file, a checkpoint that stores the validation result on disk and updates the Data Docs site.
+The rows an expectation found are then fetched through GX itself
+(``ValidationDefinition.get_unexpected_rows``, every row, not a sample), so quarantine and
+alert text come from the very query GX validated.
+
+Great Expectations is imported inside the functions: it takes seconds to import and the DAG
+files must parse fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from csc_complaints.quality.suites import load_rules, load_suite_dict
+
+log = logging.getLogger(__name__)
+
+DATA_DOCS_SITE = "complaints_quality"
+_SCOPE_VALUE = re.compile(r"^[A-Za-z0-9/_.\- ]{1,40}$")
+
+
+class ValidationError(RuntimeError):
+    """GX could not run a suite (the query failed, the warehouse is unreachable...)."""
+
+
+@dataclass
+class ExpectationOutcome:
+    """One rule's result in one validation run."""
+
+    code: str
+    severity: str
+    description: str
+    success: bool
+    unexpected_count: int
+    rows: list[dict[str, Any]] = field(default_factory=list)  # every offending row, if failed
+
+
+@dataclass
+class SuiteRun:
+    """One validation of a suite for one scope."""
+
+    suite: str
+    scope: dict[str, str]
+    success: bool
+    outcomes: dict[str, ExpectationOutcome]
+    data_docs_page: str | None  # file:// URL of this validation's page
+
+
+def data_docs_dir(output_dir: Path) -> Path:
+    return Path(output_dir) / "data-docs"
+
+
+def _results_dir(output_dir: Path) -> Path:
+    return Path(output_dir) / "gx-validation-results"
+
+
+def scope_query(scope: dict[str, str]) -> str:
+    """``SELECT 'E06000005' AS council_code, ...``: the one-row batch every rule joins."""
+    columns = []
+    for name, value in scope.items():
+        if not re.fullmatch(r"[a-z_]+", name) or not _SCOPE_VALUE.fullmatch(str(value)):
+            raise ValueError(f"scope value {name}={value!r} is not a plain code, date or year")
+        columns.append(f"'{value}' AS {name}")
+    return "SELECT " + ", ".join(columns)
+
+
+def _context(output_dir: Path):
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    def in_memory(class_name: str) -> dict:
+        return {"class_name": class_name, "store_backend": {"class_name": "InMemoryStoreBackend"}}
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        stores={
+            "expectations_store": in_memory("ExpectationsStore"),
+            "checkpoint_store": in_memory("CheckpointStore"),
+            "validation_definition_store": in_memory("ValidationDefinitionStore"),
+            # Results persist, so the Data Docs index lists every run, not only this one.
+            "validation_results_store": {
+                "class_name": "ValidationResultsStore",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(_results_dir(output_dir)),
+                },
+            },
+        },
+        data_docs_sites={
+            DATA_DOCS_SITE: {
+                "class_name": "SiteBuilder",
+                "store_backend": {
+                    "class_name": "TupleFilesystemStoreBackend",
+                    "base_directory": str(data_docs_dir(output_dir)),
+                },
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            }
+        },
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    return gx.get_context(project_config=config, mode="ephemeral")
+
+
+def _raised_exception(info: Any) -> str | None:
+    """The message of an exception GX caught while running an expectation, if any.
+
+    GX reports it either at the top of ``exception_info`` or per metric inside it.
+    """
+    if not isinstance(info, dict):
+        return None
+    candidates = [info] + [v for v in info.values() if isinstance(v, dict)]
+    for candidate in candidates:
+        if candidate.get("raised_exception"):
+            return str(candidate.get("exception_message") or "unknown error").splitlines()[0]
+    return None
+
+
+def _add_datasource(context, warehouse_url: str):
+    """The warehouse as a GX data source of its own kind (SQLite, PostgreSQL, or generic SQL)."""
+    from sqlalchemy.engine import make_url
+
+    backend = make_url(warehouse_url).get_backend_name()
+    sources = context.data_sources
+    if backend == "sqlite":
+        return sources.add_sqlite(name="warehouse", connection_string=warehouse_url)
+    if backend == "postgresql":
+        return sources.add_postgres(name="warehouse", connection_string=warehouse_url)
+    return sources.add_sql(name="warehouse", connection_string=warehouse_url)
+
+
+def validate_suite(
+    warehouse_url: str,
+    suite_name: str,
+    scope: dict[str, str],
+    run_name: str,
+    output_dir: Path,
+) -> SuiteRun:
+    """Validate ``expectations/<suite_name>.json`` for ``scope``; build its Data Docs page."""
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    rules = {rule.code: rule for rule in load_rules(suite_name)}
+    context = _context(output_dir)
+    label = "-".join(str(v).replace("/", "-") for v in scope.values())
+    datasource = _add_datasource(context, warehouse_url)
+    asset = datasource.add_query_asset(name=f"{suite_name}-{label}", query=scope_query(scope))
+    batch_definition = asset.add_batch_definition_whole_table(name="scope")
+    suite = context.suites.add(ExpectationSuite(**load_suite_dict(suite_name)))
+    validation = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{suite_name}-{label}", data=batch_definition, suite=suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=f"{suite_name}-{label}",
+            validation_definitions=[validation],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            result_format="SUMMARY",  # counts only: the rows go to dq_rejects, not to files
+        )
+    )
+    result = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_name))
+    (result_id, suite_result), *_ = result.run_results.items()
+
+    outcomes: dict[str, ExpectationOutcome] = {}
+    for item in suite_result.results:
+        config = item.expectation_config
+        code = config.meta["code"]
+        problem = _raised_exception(item.exception_info)
+        if problem:
+            raise ValidationError(f"{suite_name} {code}: GX could not run the rule: {problem}")
+        outcome = ExpectationOutcome(
+            code=code,
+            severity=rules[code].severity,
+            description=rules[code].description,
+            success=bool(item.success),
+            unexpected_count=int(item.result.get("observed_value") or 0),
+        )
+        if not outcome.success:
+            expectation = next(e for e in suite.expectations if e.meta.get("code") == code)
+            outcome.rows = validation.get_unexpected_rows(expectation)
+        outcomes[code] = outcome
+    missing = set(rules) - set(outcomes)
+    if missing:
+        raise ValidationError(f"{suite_name}: GX returned no result for {sorted(missing)}")
+
+    urls = context.get_docs_sites_urls(resource_identifier=result_id, site_name=DATA_DOCS_SITE)
+    page = urls[0].get("site_url") if urls else None
+    log.info(
+        "GX %s %s: %s (%s)",
+        suite_name,
+        label,
+        "passed" if suite_result.success else "failed",
+        ", ".join(f"{c} {o.unexpected_count}" for c, o in outcomes.items() if not o.success)
+        or "no failures",
+    )
+    return SuiteRun(
+        suite=suite_name,
+        scope=dict(scope),
+        success=bool(suite_result.success),
+        outcomes=outcomes,
+        data_docs_page=page,
+    )

@@ -1,0 +1,273 @@
+"""Reconciliation (RC rules) of the warehouse after each build, for every year that changed.
+
+For each financial year ``run_reconciliation`` validates the ``rc_warehouse`` suite with GX
+(scope: council and year), adds the year's DQ verdict (rejected rows whose dates fall in the
+year) and writes ``<output>/<YYYY-YY>/reconciliation.json``. RC07 compares a year whose final
+report was published with the figures stored at publication (``record_published_figures``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from csc_complaints.db import sql
+from csc_complaints.quality.gx_validation import validate_suite
+from csc_complaints.quality.results import RuleResult
+from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
+from csc_complaints.quality.tables import create_quality_schema
+from csc_complaints.report.fiscal import FinancialYear
+from csc_complaints.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RECONCILIATION_FILE = "reconciliation.json"
+
+
+@dataclass
+class YearReconciliation:
+    """Every rule's verdict for one financial year."""
+
+    financial_year: str
+    rules: list[RuleResult]
+    data_docs_page: str | None = None
+    path: Path | None = None  # the reconciliation.json written
+
+    @property
+    def failed_rules(self) -> list[RuleResult]:
+        return [rule for rule in self.rules if not rule.passed]
+
+    @property
+    def critical_failures(self) -> list[RuleResult]:
+        return [rule for rule in self.failed_rules if rule.critical]
+
+    @property
+    def rejected_counts(self) -> dict[str, int]:
+        return {r.code: r.observed for r in self.rules if r.code.startswith("DQ") and r.observed}
+
+    @property
+    def draft(self) -> bool:
+        """QUALITY.md: any rejected row or critical failure keeps the year's report a DRAFT."""
+        return bool(self.critical_failures or self.rejected_counts)
+
+    def as_json(self, council_code: str, run_id: str, generated_at: datetime) -> dict[str, Any]:
+        return {
+            "council_code": council_code,
+            "financial_year": self.financial_year,
+            "run_id": run_id,
+            "generated_at": generated_at.isoformat(timespec="seconds"),
+            "passed": not self.failed_rules,
+            "draft": self.draft,
+            "critical_failures": [r.code for r in self.critical_failures],
+            "warnings": [r.code for r in self.failed_rules if not r.critical],
+            "rejected_rows_by_rule": dict(sorted(self.rejected_counts.items())),
+            "rules": [rule.as_json() for rule in self.rules],
+            "data_docs": self.data_docs_page,
+        }
+
+
+@dataclass
+class ReconciliationResult:
+    council_code: str
+    run_id: str
+    years: dict[str, YearReconciliation] = field(default_factory=dict)
+
+    @property
+    def critical_failures(self) -> list[tuple[str, RuleResult]]:
+        """(financial year, rule) for every critical RC failure; DQ rules are the row checks'."""
+        return [
+            (year, rule)
+            for year, rec in self.years.items()
+            for rule in rec.critical_failures
+            if rule.code.startswith("RC")
+        ]
+
+    @property
+    def warnings(self) -> list[tuple[str, RuleResult]]:
+        return [
+            (year, rule)
+            for year, rec in self.years.items()
+            for rule in rec.failed_rules
+            if not rule.critical
+        ]
+
+    def summary(self) -> str:
+        lines = []
+        for year, rec in self.years.items():
+            failed = [r for r in rec.failed_rules if r.code.startswith("RC")]
+            state = "DRAFT" if rec.draft else "reconciled"
+            rejected = ", ".join(f"{c} {n}" for c, n in sorted(rec.rejected_counts.items()))
+            lines.append(
+                f"reconciliation {self.council_code} {year}: {state}"
+                + (f"; rejected rows {rejected}" if rejected else "")
+            )
+            for rule in failed:
+                lines.append("  " + rule.headline())
+                lines += ["    " + d["message"] for d in rule.discrepancies[:20]]
+            if failed and rec.data_docs_page:
+                lines.append(f"  Data Docs: {rec.data_docs_page}")
+        return "\n".join(lines) or f"reconciliation {self.council_code}: no year to check"
+
+
+def _figure(value: Any) -> Any:
+    """A figure as JSON shows it: PostgreSQL's SUM gives Decimal, SQLite's an int."""
+    if isinstance(value, Decimal | float) and value == int(value):
+        return int(value)
+    return value
+
+
+def _years_of(dates: tuple[Any, ...]) -> set[str]:
+    years = set()
+    for value in dates:
+        try:
+            years.add(FinancialYear.containing(datetime.fromisoformat(str(value)).date()).label)
+        except (TypeError, ValueError):
+            continue
+    return years
+
+
+def rejects_by_year(engine: Engine, council_code: str, years: list[str]) -> dict[str, list[tuple]]:
+    """For each year, the (rule, table, key, message) rejects whose row has a date in it.
+
+    A rejected row without one readable date could belong to any year, so every year gets it.
+    """
+    found: dict[str, list[tuple]] = {year: [] for year in years}
+    with engine.connect() as conn:
+        messages = {
+            (r.rule_code, r.source_table, r.source_key): r.message
+            for r in conn.execute(sql("quality", "select_rejects"), {"council_code": council_code})
+        }
+        rows = conn.execute(sql("quality", "rejected_row_dates"), {"council_code": council_code})
+        for rule_code, table, key, *dates in rows:
+            in_years = _years_of(tuple(dates)) or set(years)
+            message = messages.get((rule_code, table, key), "")
+            for year in in_years & set(years):
+                found[year].append((rule_code, table, key, message))
+    return found
+
+
+def _dq_rules_for_year(rejects: list[tuple]) -> list[RuleResult]:
+    by_rule: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for rule_code, table, _key, _message in rejects:
+        by_rule[rule_code][table] += 1
+    results = []
+    for rule in load_rules(DQ_SUITE):
+        tables = dict(by_rule.get(rule.code, {}))
+        results.append(
+            RuleResult(
+                code=rule.code,
+                severity=rule.severity,
+                description=rule.description,
+                passed=not tables,
+                expected=0,
+                observed=sum(tables.values()),
+                rejected_by_table=tables,
+                messages=[m for c, _t, _k, m in rejects if c == rule.code],
+            )
+        )
+    return results
+
+
+def year_folder(output_dir: Path, financial_year: str) -> Path:
+    return Path(output_dir) / FinancialYear.parse(financial_year).slug
+
+
+def run_reconciliation(
+    warehouse_engine: Engine,
+    settings: Settings,
+    run_id: str,
+    years: list[str] | tuple[str, ...],
+    output_dir: Path | str | None = None,
+) -> ReconciliationResult:
+    """Reconcile each year in ``years`` and write its ``reconciliation.json``."""
+    create_quality_schema(warehouse_engine)
+    output = Path(output_dir) if output_dir is not None else settings.output_path
+    council = settings.council_code
+    ordered = sorted({FinancialYear.parse(y).label for y in years})
+    url = warehouse_engine.url.render_as_string(hide_password=False)
+    rejects = rejects_by_year(warehouse_engine, council, ordered)
+    result = ReconciliationResult(council_code=council, run_id=run_id)
+
+    for year in ordered:
+        run = validate_suite(
+            url, RC_SUITE, {"council_code": council, "financial_year": year}, run_id, output
+        )
+        rc_rules = []
+        for rule in load_rules(RC_SUITE):
+            outcome = run.outcomes[rule.code]
+            discrepancies = [
+                {
+                    "expected": _figure(row.get("expected")),
+                    "observed": _figure(row.get("observed")),
+                    "message": str(row.get("message")),
+                }
+                for row in outcome.rows
+            ]
+            discrepancies.sort(key=lambda d: d["message"])
+            first = discrepancies[0] if discrepancies else {}
+            rc_rules.append(
+                RuleResult(
+                    code=rule.code,
+                    severity=rule.severity,
+                    description=rule.description,
+                    passed=outcome.success,
+                    expected=first.get("expected"),
+                    observed=first.get("observed"),
+                    discrepancies=discrepancies,
+                )
+            )
+        rec = YearReconciliation(
+            financial_year=year,
+            rules=rc_rules + _dq_rules_for_year(rejects[year]),
+            data_docs_page=run.data_docs_page,
+        )
+        folder = year_folder(output, year)
+        folder.mkdir(parents=True, exist_ok=True)
+        rec.path = folder / RECONCILIATION_FILE
+        data = rec.as_json(council, run_id, datetime.now(UTC))
+        text = json.dumps(data, indent=2, default=str) + "\n"
+        rec.path.write_text(text, encoding="utf-8")
+        result.years[year] = rec
+    log.info("%s", result.summary())
+    return result
+
+
+def record_published_figures(
+    warehouse_engine: Engine,
+    council_code: str,
+    financial_year: str,
+    run_id: str = "manual",
+) -> int:
+    """Store a year's figures as published (call when its final report is approved).
+
+    From then on RC07 warns when a build of that year computes different figures. Calling it
+    again (a re-publication) replaces the stored figures. Returns how many figures were stored.
+    """
+    create_quality_schema(warehouse_engine)
+    params = {
+        "council_code": council_code,
+        "financial_year": FinancialYear.parse(financial_year).label,
+    }
+    with warehouse_engine.begin() as conn:
+        conn.execute(sql("quality", "delete_published_figures"), params)
+        stored = conn.execute(sql("quality", "insert_published_figures"), params).rowcount
+        conn.execute(sql("quality", "delete_published_year"), params)
+        conn.execute(
+            sql("quality", "insert_published_year"),
+            {
+                **params,
+                "figures": stored,
+                "published_at": datetime.now(UTC).replace(tzinfo=None),
+                "run_id": run_id,
+            },
+        )
+    log.info("published figures stored for %s %s: %d", council_code, financial_year, stored)
+    return stored

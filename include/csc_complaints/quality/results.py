@@ -1,0 +1,69 @@
+"""Result types shared by the row checks, the reconciliation and the alerts (no heavy imports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class RejectedRow:
+    """One source row a DQ rule keeps out of the facts."""
+
+    rule_code: str
+    source_table: str
+    source_key: str
+    message: str  # keys, codes and dates only
+
+
+@dataclass
+class RuleResult:
+    """One rule's verdict for one scope (the council's staging, or one financial year).
+
+    DQ rules: ``expected`` is 0 and ``observed`` the number of rejected rows. RC rules:
+    ``discrepancies`` rows, each with the expected and observed figure and a message such as
+    ``RC02 2019/20 stage 1: teams sum to 56, ...``; ``expected``/``observed`` are those of the
+    first discrepancy (None when the rule holds).
+    """
+
+    code: str
+    severity: str
+    description: str
+    passed: bool
+    expected: Any = None
+    observed: Any = None
+    discrepancies: list[dict[str, Any]] = field(default_factory=list)
+    rejected_by_table: dict[str, int] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)  # DQ: one per rejected row
+
+    @property
+    def critical(self) -> bool:
+        return self.severity == "critical"
+
+    def headline(self) -> str:
+        """One line for logs and alerts, e.g. ``DQ05 (critical): expected 0 ... observed 3``."""
+        if self.code.startswith("DQ"):
+            tables = ", ".join(f"{t} {n}" for t, n in sorted(self.rejected_by_table.items()))
+            return (
+                f"{self.description} ({self.severity}): expected 0 rejected rows, "
+                f"observed {self.observed}" + (f" ({tables})" if tables else "")
+            )
+        return (
+            f"{self.description} ({self.severity}): {len(self.discrepancies)} "
+            f"discrepanc{'y' if len(self.discrepancies) == 1 else 'ies'}"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "code": self.code,
+            "severity": self.severity,
+            "rule": self.description,
+            "passed": self.passed,
+            "expected": self.expected,
+            "observed": self.observed,
+        }
+        if self.code.startswith("DQ"):
+            data["rejected_rows_by_table"] = dict(sorted(self.rejected_by_table.items()))
+        else:
+            data["discrepancies"] = self.discrepancies
+        return data

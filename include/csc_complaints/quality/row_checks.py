@@ -1,0 +1,199 @@
+"""Row checks (DQ rules) on what the extract just staged, and the quarantine of bad rows.
+
+``run_row_checks`` validates the ``dq_staging`` suite with GX for the council's staging, then
+writes every row a rule found to ``dq_rejects`` (one row per rule, table and key; the run that
+first found it is kept) and deletes the rejects whose row no longer breaks the rule, so a row
+corrected in the source loads on the next build. The warehouse build leaves rejected rows out
+of the facts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from csc_complaints.db import sql
+from csc_complaints.quality.gx_validation import validate_suite
+from csc_complaints.quality.results import RejectedRow, RuleResult
+from csc_complaints.quality.suites import DQ_SUITE, load_rules
+from csc_complaints.quality.tables import create_quality_schema
+from csc_complaints.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RowCheckResult:
+    """The DQ verdict on a council's staging after one extract."""
+
+    council_code: str
+    run_id: str
+    as_of_date: str  # no business date may be later than this (DQ02)
+    rules: list[RuleResult]
+    rejects: list[RejectedRow] = field(default_factory=list)
+    new_rejects: int = 0  # rows rejected for the first time by this run
+    resolved_rejects: int = 0  # rows no longer rejected (corrected in the source)
+    data_docs_page: str | None = None
+
+    @property
+    def failed_rules(self) -> list[RuleResult]:
+        return [rule for rule in self.rules if not rule.passed]
+
+    @property
+    def critical_failures(self) -> list[RuleResult]:
+        return [rule for rule in self.failed_rules if rule.critical]
+
+    @property
+    def warnings(self) -> list[RuleResult]:
+        return [rule for rule in self.failed_rules if not rule.critical]
+
+    @property
+    def rejected_counts(self) -> dict[str, int]:
+        """Rejected rows by rule code (rules without rejects left out)."""
+        return {rule.code: rule.observed for rule in self.rules if rule.observed}
+
+    def summary(self) -> str:
+        """A readable verdict, fit for a log line or an ``AirflowFailException`` message."""
+        if not self.failed_rules:
+            return f"row checks {self.council_code}: every DQ rule passed"
+        lines = [
+            f"row checks {self.council_code}: {sum(self.rejected_counts.values())} rejected "
+            f"row(s) kept out of the figures ({self.new_rejects} new, "
+            f"{self.resolved_rejects} resolved)"
+        ]
+        lines += [rule.headline() for rule in self.failed_rules]
+        if self.data_docs_page:
+            lines.append(f"Data Docs: {self.data_docs_page}")
+        return "\n".join(lines)
+
+
+def extract_as_of_date(engine: Engine, settings: Settings, run_id: str | None) -> str:
+    """The local date the extract ran (its start, in the council's time zone), ISO text."""
+    with engine.connect() as conn:
+        started = conn.execute(
+            sql("quality", "extract_started_at"),
+            {"council_code": settings.council_code, "run_id": run_id},
+        ).scalar()
+        if started is None and run_id is not None:
+            started = conn.execute(
+                sql("quality", "extract_started_at"),
+                {"council_code": settings.council_code, "run_id": None},
+            ).scalar()
+    if isinstance(started, str):  # SQLite may hand back text
+        started = datetime.fromisoformat(started)
+    moment = (started or datetime.now(UTC).replace(tzinfo=None)).replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
+
+
+def _rejected_rows(rule_code: str, rows: list[dict]) -> list[RejectedRow]:
+    """The GX rows of one rule, one RejectedRow per (table, key) with its messages joined."""
+    messages: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        messages[(str(row["source_table"]), str(row["source_key"]))].add(str(row["message"]))
+    return [
+        RejectedRow(rule_code, table, key, "; ".join(sorted(found)))
+        for (table, key), found in sorted(messages.items())
+    ]
+
+
+def write_rejects(
+    engine: Engine, council_code: str, run_id: str, rejects: list[RejectedRow]
+) -> tuple[int, int]:
+    """Make ``dq_rejects`` hold exactly ``rejects`` for the council; (new, resolved) counts."""
+    current = {(r.rule_code, r.source_table, r.source_key): r for r in rejects}
+    with engine.begin() as conn:
+        known = {
+            (row.rule_code, row.source_table, row.source_key)
+            for row in conn.execute(
+                sql("quality", "select_rejects"), {"council_code": council_code}
+            )
+        }
+        resolved = sorted(known - set(current))
+        if resolved:
+            conn.execute(
+                sql("quality", "delete_reject"),
+                [
+                    {
+                        "council_code": council_code,
+                        "rule_code": c,
+                        "source_table": t,
+                        "source_key": k,
+                    }
+                    for c, t, k in resolved
+                ],
+            )
+        if current:
+            conn.execute(
+                sql("quality", "upsert_reject"),
+                [
+                    {
+                        "council_code": council_code,
+                        "rule_code": r.rule_code,
+                        "source_table": r.source_table,
+                        "source_key": r.source_key,
+                        "run_id": run_id,
+                        "message": r.message,
+                    }
+                    for r in current.values()
+                ],
+            )
+    return len(set(current) - known), len(resolved)
+
+
+def run_row_checks(
+    warehouse_engine: Engine,
+    settings: Settings,
+    run_id: str,
+    output_dir: Path | str | None = None,
+) -> RowCheckResult:
+    """Validate the council's staging with the DQ suite and quarantine the rows it finds."""
+    create_quality_schema(warehouse_engine)
+    output = Path(output_dir) if output_dir is not None else settings.output_path
+    council = settings.council_code
+    as_of = extract_as_of_date(warehouse_engine, settings, run_id)
+    url = warehouse_engine.url.render_as_string(hide_password=False)
+    run = validate_suite(
+        url, DQ_SUITE, {"council_code": council, "as_of_date": as_of}, run_id, output
+    )
+
+    rules: list[RuleResult] = []
+    all_rejects: list[RejectedRow] = []
+    for rule in load_rules(DQ_SUITE):
+        outcome = run.outcomes[rule.code]
+        rejects = _rejected_rows(rule.code, outcome.rows)
+        by_table: dict[str, int] = defaultdict(int)
+        for reject in rejects:
+            by_table[reject.source_table] += 1
+        rules.append(
+            RuleResult(
+                code=rule.code,
+                severity=rule.severity,
+                description=rule.description,
+                passed=outcome.success,
+                expected=0,
+                observed=len(rejects),
+                rejected_by_table=dict(by_table),
+                messages=[r.message for r in rejects],
+            )
+        )
+        all_rejects += rejects
+
+    new, resolved = write_rejects(warehouse_engine, council, run_id, all_rejects)
+    result = RowCheckResult(
+        council_code=council,
+        run_id=run_id,
+        as_of_date=as_of,
+        rules=rules,
+        rejects=all_rejects,
+        new_rejects=new,
+        resolved_rejects=resolved,
+        data_docs_page=run.data_docs_page,
+    )
+    log.info("%s", result.summary())
+    return result

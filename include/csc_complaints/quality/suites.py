@@ -1,0 +1,114 @@
+"""The rule definitions: the Great Expectations suites kept as files in ``expectations/``.
+
+Every DQ and RC rule is one ``unexpected_rows_expectation`` in a suite file. Its query returns
+one row per offending source row (DQ) or per discrepancy (RC); no row means the rule holds. The
+expectation's ``meta.code``, ``severity`` and ``description`` are the rule's code, severity and
+wording. Validation (GX), quarantine (``dq_rejects``) and alert text all read these files; no
+rule is written a second time in Python.
+
+Queries are scoped by joining ``{batch} AS scope``: the batch is a one-row query asset holding
+the council (and the financial year, or the date the extract ran), so one suite serves every
+council and year without string-building SQL. This module only reads JSON (no GX import), so
+the DAG files may import the package at parse time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from csc_complaints.settings import PROJECT_ROOT
+
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+DQ_SUITE = "dq_staging"
+RC_SUITE = "rc_warehouse"
+SEVERITIES = ("critical", "warning", "info")
+
+# GX formats the query with str.format (so only {batch} may appear in braces) and runs it as a
+# SQLAlchemy text() clause (so ':name' would be read as a bind parameter).
+_BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]")
+_SCOPE_JOIN = "{batch} AS scope"
+
+
+class SuiteError(ValueError):
+    """A suite file that cannot drive validation, quarantine and alerts."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule as its suite file defines it."""
+
+    code: str
+    severity: str
+    description: str  # "DQ05: outcome set without response_date, ..."
+    rule: str  # the wording alone
+    query: str
+    suite: str
+
+    @property
+    def critical(self) -> bool:
+        return self.severity == "critical"
+
+
+def suite_path(name: str) -> Path:
+    return EXPECTATIONS_DIR / f"{name}.json"
+
+
+@cache
+def load_suite_dict(name: str) -> dict:
+    """The suite file as GX wrote/reads it (a dict), checked for what this package relies on."""
+    path = suite_path(name)
+    try:
+        suite = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SuiteError(f"expectation suite {path} does not exist") from exc
+    except json.JSONDecodeError as exc:
+        raise SuiteError(f"expectation suite {path} is not valid JSON: {exc}") from exc
+    seen: set[str] = set()
+    for position, item in enumerate(suite.get("expectations", [])):
+        code = (item.get("meta") or {}).get("code")
+        where = f"{path.name} expectation {position} ({code or 'no code'})"
+        if item.get("type") != "unexpected_rows_expectation":
+            raise SuiteError(f"{where}: only unexpected_rows_expectation is supported")
+        if not code or code in seen:
+            raise SuiteError(f"{where}: meta.code missing or used twice")
+        seen.add(code)
+        if item.get("severity") not in SEVERITIES:
+            raise SuiteError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+        query = item.get("kwargs", {}).get("unexpected_rows_query", "")
+        if _SCOPE_JOIN not in query or " JOIN " not in query:
+            # GX aliases {batch} itself unless the query has a JOIN; ours always join the scope.
+            raise SuiteError(f"{where}: the query must JOIN {_SCOPE_JOIN}")
+        if set(re.findall(r"\{[^}]*\}", query)) != {"{batch}"}:
+            raise SuiteError(f"{where}: the only brace placeholder allowed is {{batch}}")
+        if _BIND_PARAMETER.search(query.replace("::", "")):
+            raise SuiteError(f"{where}: ':name' would be read as a bind parameter")
+    return suite
+
+
+@cache
+def load_rules(name: str) -> tuple[Rule, ...]:
+    """The rules of a suite, in file order."""
+    suite = load_suite_dict(name)
+    return tuple(
+        Rule(
+            code=item["meta"]["code"],
+            severity=item["severity"],
+            description=item.get("description") or item["meta"]["code"],
+            rule=item["meta"].get("rule", ""),
+            query=item["kwargs"]["unexpected_rows_query"],
+            suite=name,
+        )
+        for item in suite["expectations"]
+    )
+
+
+def rule_by_code(code: str) -> Rule:
+    for name in (DQ_SUITE, RC_SUITE):
+        for rule in load_rules(name):
+            if rule.code == code:
+                return rule
+    raise KeyError(code)

@@ -1,0 +1,80 @@
+"""Warehouse tables of the quality step, besides ``dq_rejects`` (in the warehouse schema).
+
+* ``dq_published_years`` / ``dq_published_figures``: a year's figures as they stood when its final
+  report was published; RC07 compares every later build of that year with them.
+* ``dq_alerts``: what the alerts already reported (a fingerprint per failing unit), so an
+  unchanged failure is not sent again on every run.
+* the view ``stats_figures``: the six stats tables flattened to (stats_table, figure, value); the
+  one definition both storing and comparing published figures read.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+)
+from sqlalchemy.exc import DatabaseError
+
+from csc_complaints.db import sql
+from csc_complaints.warehouse.schema import create_warehouse_schema
+
+quality_metadata = MetaData()
+
+dq_published_years = Table(
+    "dq_published_years",
+    quality_metadata,
+    Column("council_code", String(10), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("figures", Integer, nullable=False),  # how many figures were stored
+    Column("published_at", DateTime, nullable=False),
+    Column("run_id", String(250), nullable=False),
+    PrimaryKeyConstraint("council_code", "financial_year"),
+)
+
+dq_published_figures = Table(
+    "dq_published_figures",
+    quality_metadata,
+    Column("council_code", String(10), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("stats_table", String(60), nullable=False),
+    Column("figure", String(400), nullable=False),  # e.g. "stage=1;team=Safeguarding Team A"
+    Column("value", Integer, nullable=False),
+    PrimaryKeyConstraint("council_code", "financial_year", "stats_table", "figure"),
+)
+
+dq_alerts = Table(
+    "dq_alerts",
+    quality_metadata,
+    Column("council_code", String(10), nullable=False),
+    Column("check_name", String(20), nullable=False),  # "row_checks" or "reconciliation"
+    Column("unit", String(100), nullable=False),  # "DQ05" or "2019/20 RC02"
+    Column("fingerprint", String(64), nullable=False),  # sha256 of what was reported
+    Column("dag_id", String(250), nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("sent_at", DateTime, nullable=False),
+    PrimaryKeyConstraint("council_code", "check_name", "unit"),
+)
+
+
+def create_quality_schema(engine: Engine) -> None:
+    """Create the warehouse schema, these tables and the ``stats_figures`` view (idempotent)."""
+    create_warehouse_schema(engine)
+    quality_metadata.create_all(engine)
+    if "stats_figures" in inspect(engine).get_view_names():
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(sql("quality", "stats_figures_view"))
+    except DatabaseError:
+        # Another task created it at the same moment (neither dialect has CREATE VIEW IF NOT
+        # EXISTS in common); anything else is a real error.
+        if "stats_figures" not in inspect(engine).get_view_names():
+            raise

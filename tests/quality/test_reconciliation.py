@@ -1,0 +1,138 @@
+"""Each RC rule: a warehouse that breaks exactly that rule makes exactly that rule fire, with
+the expected and observed figures; reconciliation.json lists it; RC07 watches published years."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from csc_complaints.quality import record_published_figures
+from tests.quality.dataset import execute
+
+C = "council_code = 'E06000005' AND financial_year = '2019/20'"
+
+# rule -> SQL that makes the built warehouse break only that rule (as a faulty build would)
+CORRUPTIONS = {
+    "RC01": ["DELETE FROM fact_feedback WHERE feedback_id = 202"],
+    "RC02": [
+        f"UPDATE stats_received_by_team SET received = received + 1 WHERE {C}"
+        " AND stage = 1 AND team = 'Fostering'"
+    ],
+    "RC03": [
+        f"UPDATE stats_headlines SET value = value + 1 WHERE {C}"
+        " AND measure = 'complaints_received'",
+        f"UPDATE stats_issues SET complaints = complaints + 1 WHERE {C}"
+        " AND issue = 'communication'",
+    ],
+    "RC04": [
+        f"UPDATE stats_issues SET complaints = complaints + 1 WHERE {C}"
+        " AND issue = 'staff_attitude'"
+    ],
+    "RC05": [
+        f"UPDATE stats_outcomes_by_team SET decisions = decisions + 1 WHERE {C}"
+        " AND stage = 2 AND outcome = 'partially_upheld'"
+    ],
+    "RC06": [
+        f"UPDATE stats_timeliness SET responses = responses + 1 WHERE {C}"
+        " AND measure = 'stage1_within_20wd'"
+    ],
+}
+
+
+def _built(pipeline):
+    p = pipeline()
+    p.extract("run-1")
+    assert not p.row_checks("run-1").failed_rules
+    build = p.build("run-1")
+    return p, build
+
+
+@pytest.mark.parametrize("code", sorted(CORRUPTIONS))
+def test_breaking_one_reconciliation_rule_fires_only_that_rule(pipeline, code):
+    p, build = _built(pipeline)
+    execute(p.warehouse, *CORRUPTIONS[code])
+    result = p.reconcile("run-2", build.changed_years)
+
+    year = result.years["2019/20"]
+    assert [r.code for r in year.failed_rules] == [code], result.summary()
+    assert [(y, r.code) for y, r in result.critical_failures] == [("2019/20", code)]
+    failed = year.failed_rules[0]
+    assert failed.discrepancies and failed.expected != failed.observed
+    for d in failed.discrepancies:
+        assert d["message"].startswith(code)
+        assert d["expected"] != d["observed"]
+    assert code in result.summary()
+
+    written = json.loads((p.output / "2019-20" / "reconciliation.json").read_text())
+    assert written["financial_year"] == "2019/20"
+    assert written["critical_failures"] == [code]
+    assert written["draft"] is True
+    by_code = {rule["code"]: rule for rule in written["rules"]}
+    assert set(by_code) == {f"RC0{i}" for i in range(1, 8)} | {f"DQ{i:02d}" for i in range(1, 11)}
+    assert by_code[code]["passed"] is False
+    assert by_code[code]["severity"] == "critical"
+    assert by_code[code]["expected"] == failed.expected
+    assert by_code[code]["observed"] == failed.observed
+    assert all(rule["passed"] for c, rule in by_code.items() if c != code)
+    assert written["data_docs"] and (p.output / "data-docs" / "index.html").exists()
+
+    # The report reads the same file and refuses sign-off, naming the rule.
+    from csc_complaints.report.fiscal import FinancialYear
+    from csc_complaints.report.reconciliation import read_reconciliation
+
+    as_read = read_reconciliation(p.output, FinancialYear.parse("2019/20"), "E06000005")
+    assert as_read.blocking_reasons() == [
+        f"{code} failed (critical): expected {failed.expected}, observed {failed.observed}"
+    ]
+
+
+def test_rc02_message_names_the_figures(pipeline):
+    p, build = _built(pipeline)
+    execute(p.warehouse, *CORRUPTIONS["RC02"])
+    rc02 = next(
+        r for r in p.reconcile("run-2", ["2019/20"]).years["2019/20"].rules if r.code == "RC02"
+    )
+    # Stage 1 in 2019/20: five stage 1 rows (101, 102, 103, 106, 107); Fostering now says +1.
+    assert [d["message"] for d in rc02.discrepancies] == [
+        "RC02 2019/20 stage 1: teams sum to 6, service areas sum to 6, council total 5, "
+        "fact table counts 5"
+    ]
+    assert (rc02.expected, rc02.observed) == (5, 6)
+
+
+def test_restatement_of_a_published_year_warns_with_old_and_new_figures(pipeline):
+    p, build = _built(pipeline)
+    assert not p.reconcile("run-1", build.changed_years).years["2019/20"].failed_rules
+    stored = record_published_figures(p.warehouse, "E06000005", "2019/20", run_id="report-1")
+    assert stored > 0
+
+    # A late edit to the closed year: comment 202 was really a compliment.
+    execute(
+        p.source,
+        "UPDATE feedback SET kind = 'compliment', updated_at = '2020-10-01 10:00:00.000000'"
+        " WHERE feedback_id = 202",
+    )
+    p.extract("run-2", now=datetime(2020, 10, 2, 8, 0))
+    assert not p.row_checks("run-2").failed_rules
+    build = p.build("run-2")
+    assert build.changed_years == ("2019/20",)
+    result = p.reconcile("run-2", build.changed_years)
+
+    year = result.years["2019/20"]
+    assert [r.code for r in year.failed_rules] == ["RC07"]
+    assert result.critical_failures == []  # a warning: the run goes on
+    assert [(y, r.code) for y, r in result.warnings] == [("2019/20", "RC07")]
+    messages = sorted(d["message"] for d in year.failed_rules[0].discrepancies)
+    assert messages == [
+        "RC07 2019/20 stats_feedback_by_team kind=comment;team=Fostering: published 1, now 0",
+        "RC07 2019/20 stats_feedback_by_team kind=compliment;team=Fostering: published 0, now 1",
+        "RC07 2019/20 stats_headlines comments_received: published 1, now 0",
+        "RC07 2019/20 stats_headlines compliments_received: published 1, now 2",
+    ]
+    assert not year.draft  # a warning alone does not keep the year a draft
+
+    # Publishing the restated figures makes them the new reference.
+    record_published_figures(p.warehouse, "E06000005", "2019/20", run_id="report-2")
+    assert not p.reconcile("run-3", ["2019/20"]).years["2019/20"].failed_rules

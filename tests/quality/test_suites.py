@@ -1,0 +1,70 @@
+"""The suite files in expectations/: one expectation per QUALITY.md rule, loadable by GX."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from csc_complaints.quality.gx_validation import scope_query
+from csc_complaints.quality.suites import (
+    DQ_SUITE,
+    RC_SUITE,
+    SuiteError,
+    load_rules,
+    load_suite_dict,
+    suite_path,
+)
+
+
+def test_every_rule_of_quality_md_is_defined_once_with_its_severity():
+    dq = load_rules(DQ_SUITE)
+    rc = load_rules(RC_SUITE)
+    assert [r.code for r in dq] == [f"DQ{i:02d}" for i in range(1, 11)]
+    assert [r.code for r in rc] == [f"RC{i:02d}" for i in range(1, 8)]
+    assert {r.code: r.severity for r in rc} == {
+        **{f"RC{i:02d}": "critical" for i in range(1, 7)},
+        "RC07": "warning",
+    }
+    assert all(r.severity == "critical" for r in dq)
+    for rule in dq + rc:
+        assert rule.description.startswith(f"{rule.code}: ")
+        assert "{batch} AS scope" in rule.query
+
+
+def test_suite_files_are_great_expectations_suites():
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    for name in (DQ_SUITE, RC_SUITE):
+        suite = ExpectationSuite(**load_suite_dict(name))
+        assert suite.name == name
+        assert {e.meta["code"] for e in suite.expectations} == {r.code for r in load_rules(name)}
+        assert all(type(e).__name__ == "UnexpectedRowsExpectation" for e in suite.expectations)
+
+
+def test_a_broken_suite_file_is_refused_with_the_rule_named(tmp_path, monkeypatch):
+    from csc_complaints.quality import suites
+
+    broken = json.loads(suite_path(DQ_SUITE).read_text())
+    broken["expectations"][4]["kwargs"]["unexpected_rows_query"] = "SELECT 1 WHERE x = :council"
+    (tmp_path / "bad.json").write_text(json.dumps(broken))
+    monkeypatch.setattr(suites, "EXPECTATIONS_DIR", tmp_path)
+    with pytest.raises(SuiteError, match=r"bad.json expectation 4 \(DQ05\)"):
+        suites.load_suite_dict("bad")
+
+
+def test_scope_values_cannot_inject_sql():
+    assert scope_query({"council_code": "E06000005", "financial_year": "2019/20"}) == (
+        "SELECT 'E06000005' AS council_code, '2019/20' AS financial_year"
+    )
+    with pytest.raises(ValueError, match="council_code"):
+        scope_query({"council_code": "E06'; DROP TABLE dq_rejects; --"})
+
+
+def test_a_rule_gx_cannot_run_is_an_error_naming_the_rule(new_sqlite_database, tmp_path):
+    from csc_complaints.quality.gx_validation import ValidationError, validate_suite
+
+    empty = new_sqlite_database()  # no warehouse tables: every query fails
+    with pytest.raises(ValidationError, match=r"dq_staging DQ01: .*no such table"):
+        scope = {"council_code": "E06000005", "as_of_date": "2020-09-01"}
+        validate_suite(empty, DQ_SUITE, scope, "r", tmp_path)
