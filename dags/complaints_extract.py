@@ -12,6 +12,8 @@ from csc_complaints.orchestration import (
     WAREHOUSE_CONN_ID,
 )
 
+DAG_ID = "complaints_extract"
+
 DOC = f"""
 ### Children's Social Care complaints: extract and row checks
 
@@ -33,7 +35,7 @@ DOC = f"""
 
 
 @dag(
-    dag_id="complaints_extract",
+    dag_id=DAG_ID,
     schedule="@daily",
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
@@ -57,7 +59,7 @@ def complaints_extract():
         return {name: t.rows_written for name, t in result.tables.items()}
 
     @task(outlets=[STAGING_ASSET])
-    def check_staged_rows(dag_id: str | None = None, run_id: str | None = None) -> dict:
+    def check_staged_rows(run_id: str | None = None) -> dict:
         """Row checks (DQ) on staging: quarantine the rows that break a rule, alert."""
         from csc_complaints.orchestration import check_and_alert, engine_for
         from csc_complaints.quality.row_checks import run_row_checks
@@ -66,9 +68,9 @@ def complaints_extract():
         settings = load_settings()
         warehouse = engine_for(WAREHOUSE_CONN_ID)
         result = run_row_checks(warehouse, settings, run_id, settings.output_path)
-        return check_and_alert(result, dag_id, run_id, warehouse)
+        return check_and_alert(result, DAG_ID, run_id, warehouse)
 
-    @task(retries=0)
+    @task
     def fail_if_rows_rejected(verdict: dict) -> None:
         """Red while any source row is kept out of the figures by a row check."""
         from csc_complaints.orchestration import fail_if_critical

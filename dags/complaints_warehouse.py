@@ -12,6 +12,8 @@ from csc_complaints.orchestration import (
     WAREHOUSE_CONN_ID,
 )
 
+DAG_ID = "complaints_warehouse"
+
 DOC = f"""
 ### Children's Social Care complaints: warehouse build and reconciliation
 
@@ -33,7 +35,7 @@ Runs whenever `complaints_extract` updates the `{STAGING_ASSET.name}` asset.
 
 
 @dag(
-    dag_id="complaints_warehouse",
+    dag_id=DAG_ID,
     schedule=[STAGING_ASSET],
     start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
@@ -55,9 +57,7 @@ def complaints_warehouse():
         return list(result.changed_years)
 
     @task(outlets=[STATS_ASSET])
-    def reconcile_years(
-        changed_years: list[str], dag_id: str | None = None, run_id: str | None = None
-    ) -> dict:
+    def reconcile_years(changed_years: list[str], run_id: str | None = None) -> dict:
         """Reconcile every changed year (RC rules), write reconciliation.json, alert."""
         from csc_complaints.orchestration import check_and_alert, engine_for
         from csc_complaints.quality.reconciliation import run_reconciliation
@@ -68,9 +68,9 @@ def complaints_warehouse():
         result = run_reconciliation(
             warehouse, settings, run_id, changed_years, settings.output_path
         )
-        return check_and_alert(result, dag_id, run_id, warehouse)
+        return check_and_alert(result, DAG_ID, run_id, warehouse)
 
-    @task(retries=0)
+    @task
     def fail_if_not_reconciled(verdict: dict) -> None:
         """Red on a critical reconciliation failure; warnings only alert."""
         from csc_complaints.orchestration import fail_if_critical

@@ -8,14 +8,21 @@ unreachable the PostgreSQL half is skipped on a developer machine, but fails und
 from __future__ import annotations
 
 import os
+import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from email import message_from_bytes
+from email.policy import default as default_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from csc_complaints.cli import airflow_environment
+from csc_complaints.quality.alerts import SmtpSettings
 
 # Airflow reads its configuration when first imported: point it at the project's home (and
 # DAGs and plugins folders) before any test imports it.
@@ -85,3 +92,60 @@ def new_database(request) -> Callable[[], str]:
     if request.param == "sqlite":
         return request.getfixturevalue("new_sqlite_database")
     return request.getfixturevalue("new_postgres_database")
+
+
+# --- real alert receivers: an SMTP server and an HTTP webhook on loopback ---------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        self.messages.append(
+            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=default_policy))
+        )
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield (
+        SmtpSettings(host="127.0.0.1", port=controller.port, mail_from="etl@council.example"),
+        inbox,
+    )
+    controller.stop()
+
+
+@pytest.fixture
+def webhook_server():
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's hook name)
+            length = int(self.headers["Content-Length"])
+            received.append(
+                {"content_type": self.headers["Content-Type"], "body": self.rfile.read(length)}
+            )
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):  # keep the test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hooks/complaints", received
+    server.shutdown()
+    server.server_close()

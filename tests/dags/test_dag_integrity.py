@@ -43,11 +43,10 @@ def test_every_dag_follows_the_policy(dag_bag):
         assert dag.doc_md and len(dag.doc_md.strip()) > 80, f"{dag_id} needs doc_md"
         for task in dag.tasks:
             assert task.owner not in (None, "", "airflow"), f"{dag_id}.{task.task_id} owner"
-            assert (
-                task.retries >= 1
-                or getattr(task, "is_human_step", False)
-                or (task.task_id.startswith("approve"))
-            ), f"{dag_id}.{task.task_id} needs retries"
+            # Every task retries, except a person's decision (approval), which is not retried.
+            assert task.retries >= 1 or task.task_id.startswith("approve"), (
+                f"{dag_id}.{task.task_id} needs retries"
+            )
             assert task.doc_md or task.doc, f"{dag_id}.{task.task_id} needs a docstring"
 
 
