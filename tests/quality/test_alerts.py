@@ -99,7 +99,15 @@ def test_broken_source_alerts_once_keeps_rejects_and_leaks_nothing(
     written = json.loads((p.output / "2019-20" / "reconciliation.json").read_text())
     assert written["rejected_rows_by_rule"] == {"DQ02": 1, "DQ05": 1, "DQ07": 1}
     assert written["draft"] is True
-    assert {r["code"] for r in written["rules"] if not r["passed"]} >= {"DQ02", "DQ05", "DQ07"}
+    assert {r["code"] for r in written["rules"] if not r["passed"]} == {"DQ02", "DQ05", "DQ07"}
+    # The complaints of the rejected stage rows are held back whole, so no RC rule fails as a
+    # knock-on: the reconciliation has nothing to alert about (the rejects were alerted above).
+    assert recon.critical_failures == [] and recon.warnings == [], recon.summary()
+    recon_outcome = send_alerts(
+        recon, "complaints_warehouse", "warehouse-1", smtp, RECIPIENTS, None, p.warehouse
+    )
+    assert not recon_outcome.sent and recon_outcome.reported == []
+    assert len(inbox.messages) == 1
 
     # An unchanged failure is not sent again.
     p.extract("extract-2")
@@ -137,14 +145,26 @@ def test_broken_source_alerts_once_keeps_rejects_and_leaks_nothing(
     assert "complaint_stages 101" not in body
     assert "Still failing, already reported: DQ02, DQ07" in body
 
-    # The reconciliation of the year: with stage rows 101 and 106 rejected, stage 1 received
-    # no longer matches complaints received (RC03); the alert says so and names the rejects.
-    recon_outcome = send_alerts(
-        recon, "complaints_warehouse", "warehouse-1", smtp, RECIPIENTS, None, p.warehouse
+    # A faulty build of the year (a team's figure off by one): the reconciliation alert names
+    # the rule with its figures and the year's rejects. Complaints 2 and 4 (stage rows 102 and
+    # 106 rejected) are held back: stage 1 received is 101, 103 and 107, all Team A.
+    p.build("warehouse-2")
+    execute(
+        p.warehouse,
+        "UPDATE stats_received_by_team SET received = received + 1 WHERE council_code ="
+        " 'E06000005' AND financial_year = '2019/20' AND stage = 1"
+        " AND team = 'Safeguarding Team A'",
     )
-    assert recon_outcome.reported == ["2019/20 RC03"]
+    recon = p.reconcile("warehouse-2", ["2019/20"])
+    recon_outcome = send_alerts(
+        recon, "complaints_warehouse", "warehouse-2", smtp, RECIPIENTS, None, p.warehouse
+    )
+    assert recon_outcome.reported == ["2019/20 RC02"]
     body = _body(inbox.messages[2][1])
-    assert "RC03 2019/20: complaints received 5, stage 1 received 3" in body
+    assert (
+        "RC02 2019/20 stage 1: teams sum to 4, service areas sum to 4, council total 3, "
+        "fact table counts 3"
+    ) in body
     assert "- 2019/20: DQ02 1, DQ05 1, DQ07 1" in body
 
     # No personal data anywhere: alerts, webhook bodies, logs, warehouse, output files.

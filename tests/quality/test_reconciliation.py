@@ -136,3 +136,26 @@ def test_restatement_of_a_published_year_warns_with_old_and_new_figures(pipeline
     # Publishing the restated figures makes them the new reference.
     record_published_figures(p.warehouse, "E06000005", "2019/20", run_id="report-2")
     assert not p.reconcile("run-3", ["2019/20"]).years["2019/20"].failed_rules
+
+
+def test_a_rejected_stage_keeps_its_complaints_earlier_year_a_draft(pipeline):
+    """Stage 2 of complaint 1 (received 2019/20) is requested in 2020/21 and breaks DQ05: the
+    whole complaint is held back, so 2019/20 loses it and must stay a DRAFT, not only 2020/21."""
+    p = pipeline()
+    execute(
+        p.source,
+        "INSERT INTO complaint_stages (stage_id, complaint_id, stage, team_id, requested_date,"
+        " extension_agreed, response_date, outcome, updated_at)"
+        " VALUES (109, 1, 2, 1, '2020-05-04', 0, NULL, 'upheld', '2020-05-05 09:00:00')",
+    )
+    p.extract("extract-1", now=datetime(2020, 6, 1, 9, 0))
+    checks = p.row_checks("extract-1")
+    assert [r.code for r in checks.critical_failures] == ["DQ05"]
+    build = p.build("warehouse-1")
+    result = p.reconcile("warehouse-1", build.changed_years)
+    # 2020/21 holds nothing else, so it has no figures to reconcile; 2019/20 lost complaint 1.
+    assert "2019/20" in build.changed_years
+    written = json.loads((p.output / "2019-20" / "reconciliation.json").read_text())
+    assert written["draft"] is True
+    assert written["rejected_rows_by_rule"] == {"DQ05": 1}
+    assert not [rule for _year, rule in result.critical_failures]

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 
 from csc_complaints.quality.suites import DQ_SUITE, load_rules
-from csc_complaints.warehouse.schema import STAGING, dq_rejects
+from csc_complaints.warehouse.schema import STAGING, dq_rejects, stats_headlines
 from tests.quality.dataset import execute
 
 # rule -> (SQL that breaks the clean source, the rejected rows it must produce)
@@ -131,20 +131,35 @@ def _rejects(warehouse) -> set[tuple[str, str, str]]:
     return {tuple(row) for row in rows}
 
 
-def _expected_fact_keys(warehouse) -> dict[str, set[str]]:
-    """What must load: staged rows not deleted, not rejected, and (for rows of a complaint)
-    whose complaint is not deleted or rejected. Computed here in Python, not by the SQL."""
-    rejected = {(t, k) for _c, t, k in _rejects(warehouse)}
+def _staged(warehouse) -> dict[str, dict[str, dict]]:
+    """Every staged row, by source table and key."""
     staged: dict[str, dict[str, dict]] = {}
     with warehouse.connect() as conn:
         for source_table, (table, key) in STAGING.items():
             staged[source_table] = {
                 str(row[key]): dict(row) for row in conn.execute(select(table)).mappings()
             }
+    return staged
+
+
+def _expected_fact_keys(warehouse) -> dict[str, set[str]]:
+    """What must load: staged rows not deleted, not rejected, and (for rows of a complaint)
+    whose complaint counts: not deleted, not rejected, and none of its (not deleted) stage rows
+    rejected, as a complaint is held back whole with a rejected stage. Computed here in
+    Python, not by the SQL."""
+    rejected = {(t, k) for _c, t, k in _rejects(warehouse)}
+    staged = _staged(warehouse)
+    with_rejected_stage = {
+        str(row["complaint_id"])
+        for k, row in staged["complaint_stages"].items()
+        if row["deleted_at"] is None and ("complaint_stages", k) in rejected
+    }
     dropped_complaints = {
         k
         for k, row in staged["complaints"].items()
-        if row["deleted_at"] is not None or ("complaints", k) in rejected
+        if row["deleted_at"] is not None
+        or ("complaints", k) in rejected
+        or k in with_rejected_stage
     }
     expected = {}
     for source_table, rows in staged.items():
@@ -157,6 +172,52 @@ def _expected_fact_keys(warehouse) -> dict[str, set[str]]:
             keep.add(k)
         expected[source_table] = keep
     return expected
+
+
+def _headlines(warehouse) -> dict[str, int]:
+    """The 2019/20 headline figures the build wrote."""
+    with warehouse.connect() as conn:
+        rows = conn.execute(
+            select(stats_headlines.c.measure, stats_headlines.c.value).where(
+                stats_headlines.c.financial_year == "2019/20"
+            )
+        )
+        return {measure: int(value) for measure, value in rows}
+
+
+def _expected_headlines(warehouse, facts: dict[str, set[str]]) -> dict[str, int]:
+    """The counts of the complaint side, from the rows that must load (every row of the test
+    source falls in 2019/20): every complaint that still counts is received, and its stage 1."""
+    staged = _staged(warehouse)
+    complaints = [staged["complaints"][k] for k in facts["complaints"]]
+    stages = [staged["complaint_stages"][k] for k in facts["complaint_stages"]]
+    return {
+        "complaints_received": sum(1 for c in complaints if c["qualifying"]),
+        "non_qualifying_received": sum(1 for c in complaints if not c["qualifying"]),
+        "compliments_received": sum(
+            1 for k in facts["feedback"] if staged["feedback"][k]["kind"] == "compliment"
+        ),
+        "comments_received": sum(
+            1 for k in facts["feedback"] if staged["feedback"][k]["kind"] == "comment"
+        ),
+        **{f"stage{n}_received": sum(1 for s in stages if s["stage"] == n) for n in (1, 2, 3)},
+        **{
+            f"stage{n}_decisions": sum(
+                1 for s in stages if s["stage"] == n and s["response_date"] is not None
+            )
+            for n in (1, 2, 3)
+        },
+        "ombudsman_referred": len(facts["ombudsman_cases"]),
+        "ombudsman_determined": sum(
+            1
+            for k in facts["ombudsman_cases"]
+            if staged["ombudsman_cases"][k]["decision_date"] is not None
+        ),
+        "ombudsman_maladministration": sum(
+            1 for k in facts["ombudsman_cases"] if staged["ombudsman_cases"][k]["maladministration"]
+        ),
+        "learning_actions_agreed": len(facts["learning_actions"]),
+    }
 
 
 FACTS = {
@@ -186,7 +247,10 @@ def test_clean_source_passes_every_rule(pipeline):
     assert checks.failed_rules == [], checks.summary()
     assert _rejects(p.warehouse) == set()
     build = p.build("run-1")
-    assert _fact_keys(p.warehouse) == _expected_fact_keys(p.warehouse)
+    expected_facts = _expected_fact_keys(p.warehouse)
+    assert _fact_keys(p.warehouse) == expected_facts
+    assert _headlines(p.warehouse) == _expected_headlines(p.warehouse, expected_facts)
+    assert _headlines(p.warehouse)["complaints_received"] == 5  # 1-5 (6 non-qualifying, 7 deleted)
     recon = p.reconcile("run-1", build.changed_years)
     assert list(recon.years) == ["2019/20"]
     year = recon.years["2019/20"]
@@ -214,15 +278,22 @@ def test_breaking_one_rule_fires_only_that_rule(pipeline, case):
         assert not any(bad in message for bad in ("1st Sept", "carrier pigeon", "parking"))
 
     # Everything else still loads and counts: the facts hold every row but the rejected ones
-    # (and rows of a rejected complaint), and completeness (RC01) holds.
+    # (and the rows of a complaint that is rejected or has a rejected stage row, held back
+    # whole), and reconciliation finds nothing wrong: no RC rule fails as a knock-on, only the
+    # DQ rule shows (as rejected rows, keeping the year a draft).
     build = p.build("run-1")
-    assert _fact_keys(p.warehouse) == _expected_fact_keys(p.warehouse)
-    recon = p.reconcile("run-1", build.financial_years)
-    for year in recon.years.values():
-        rc01 = next(r for r in year.rules if r.code == "RC01")
-        assert rc01.passed, rc01.discrepancies
-        assert year.rejected_counts == {code: len(expected_rows)}
-        assert year.draft
+    expected_facts = _expected_fact_keys(p.warehouse)
+    assert _fact_keys(p.warehouse) == expected_facts
+    assert build.changed_years == ("2019/20",)
+    recon = p.reconcile("run-1", build.changed_years)
+    assert list(recon.years) == ["2019/20"]
+    year = recon.years["2019/20"]
+    assert [r.code for r in year.failed_rules] == [code], recon.summary()
+    assert recon.critical_failures == [], recon.summary()
+    assert recon.warnings == []
+    assert year.rejected_counts == {code: len(expected_rows)}
+    assert year.draft
+    assert _headlines(p.warehouse) == _expected_headlines(p.warehouse, expected_facts)
 
 
 def test_a_corrected_row_loads_on_the_next_extract(pipeline):
@@ -231,7 +302,18 @@ def test_a_corrected_row_loads_on_the_next_extract(pipeline):
     p.extract("extract-1")
     assert p.row_checks("extract-1").rejected_counts == {"DQ05": 1}
     p.build("warehouse-1")
-    assert "101" not in _fact_keys(p.warehouse)["complaint_stages"]
+    # Stage 101 is rejected: its complaint 1 is held back whole, with its learning action 401,
+    # so complaints received and Stage 1 received both drop by one and still agree (RC03).
+    facts = _fact_keys(p.warehouse)
+    assert "101" not in facts["complaint_stages"]
+    assert "1" not in facts["complaints"] and "401" not in facts["learning_actions"]
+    headlines = _headlines(p.warehouse)
+    assert (headlines["complaints_received"], headlines["stage1_received"]) == (4, 4)
+    assert headlines["learning_actions_agreed"] == 1
+    year = p.reconcile("warehouse-1", ["2019/20"]).years["2019/20"]
+    assert [r.code for r in year.failed_rules] == ["DQ05"]
+    rc01 = next(r for r in year.rules if r.code == "RC01")
+    assert rc01.passed and rc01.discrepancies == []
 
     execute(
         p.source,
@@ -243,4 +325,10 @@ def test_a_corrected_row_loads_on_the_next_extract(pipeline):
     assert (checks.failed_rules, checks.resolved_rejects) == ([], 1)
     assert _rejects(p.warehouse) == set()
     p.build("warehouse-2")
-    assert "101" in _fact_keys(p.warehouse)["complaint_stages"]
+    facts = _fact_keys(p.warehouse)
+    assert "101" in facts["complaint_stages"]
+    assert "1" in facts["complaints"] and "401" in facts["learning_actions"]
+    headlines = _headlines(p.warehouse)
+    assert (headlines["complaints_received"], headlines["stage1_received"]) == (5, 5)
+    year = p.reconcile("warehouse-2", ["2019/20"]).years["2019/20"]
+    assert year.failed_rules == [] and not year.draft

@@ -89,8 +89,9 @@ def _stage_rows():
         ),
         # complaint 5 is rejected: its stage does not count either.
         _stage(stage_id=6, complaint_id=5, requested_date="2019-07-01"),
-        # complaint 6: its stage 1 row is itself deleted; another row is rejected.
+        # complaint 6: its stage 1 row is itself deleted.
         _stage(stage_id=7, complaint_id=6, requested_date="2019-07-01"),
+        # complaint 7: its stage 1 row is rejected, so the whole complaint is held back.
         _stage(
             stage_id=8,
             complaint_id=7,
@@ -334,7 +335,8 @@ def _seed_staging(engine) -> None:
 
 EXPECTED = {
     "stats_headlines": {
-        ("2019/20", "complaints_received"): 5,  # 1, 3, 6, 7, 8 (2 deleted, 5 rejected, 10 no date)
+        # 1, 3, 6, 8 (2 deleted, 5 rejected, 7 held back with its rejected stage, 10 no date)
+        ("2019/20", "complaints_received"): 4,
         ("2019/20", "non_qualifying_received"): 1,
         ("2019/20", "compliments_received"): 2,
         ("2019/20", "comments_received"): 1,
@@ -375,7 +377,7 @@ EXPECTED = {
     },
     "stats_issues": {
         ("2019/20", "communication", "Communication"): 1,
-        ("2019/20", "staff_attitude", "Staff attitude/behaviour"): 4,
+        ("2019/20", "staff_attitude", "Staff attitude/behaviour"): 3,  # 3, 6, 8
         ("2020/21", "communication", "Communication"): 1,
     },
     "stats_feedback_by_team": {
@@ -443,6 +445,30 @@ def test_working_day_durations_are_stored_once_per_stage_row(warehouse):
     assert rows[11].wd_request_to_response == 0
     assert rows[12].wd_report_to_response is None
     assert rows[10].response_fy is None and rows[10].wd_request_to_response is None
+
+
+def test_a_complaint_with_a_rejected_stage_is_held_back_until_put_right(warehouse):
+    url, engine = warehouse
+    build_warehouse(engine, SETTINGS, "run-1")
+    with engine.connect() as conn:
+        complaints = set(conn.execute(select(wh.fact_complaints.c.complaint_id)).scalars())
+    assert 7 not in complaints  # its stage 8 is rejected
+    assert complaints == {1, 3, 4, 6, 8, 9}
+    with engine.begin() as conn:  # the row checks no longer find stage 8 wrong
+        conn.execute(
+            wh.dq_rejects.delete().where(
+                (wh.dq_rejects.c.council_code == COUNCIL)
+                & (wh.dq_rejects.c.source_table == "complaint_stages")
+            )
+        )
+    result = build_warehouse(engine, SETTINGS, "run-2")
+    assert result.changed_years == ("2019/20",)
+    with engine.connect() as conn:
+        assert 7 in set(conn.execute(select(wh.fact_complaints.c.complaint_id)).scalars())
+        assert 8 in set(conn.execute(select(wh.fact_stages.c.stage_id)).scalars())
+    headlines = stats_from_warehouse(url, COUNCIL)["stats_headlines"]
+    assert headlines[("2019/20", "complaints_received")] == 5
+    assert headlines[("2019/20", "stage1_received")] == 3
 
 
 def test_second_build_changes_nothing(warehouse):

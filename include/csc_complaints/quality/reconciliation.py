@@ -135,11 +135,13 @@ def _years_of(dates: tuple[Any, ...]) -> set[str]:
 
 
 def rejects_by_year(engine: Engine, council_code: str, years: list[str]) -> dict[str, list[tuple]]:
-    """For each year, the (rule, table, key, message) rejects whose row has a date in it.
+    """For each year, the (rule, table, key, message) rejects that touch it.
 
-    A rejected row without one readable date could belong to any year, so every year gets it.
+    A reject touches every year in which its row, or anything held back with it (a whole
+    complaint), has a date. A rejected row without one readable date could belong to any year,
+    so every year gets it.
     """
-    found: dict[str, list[tuple]] = {year: [] for year in years}
+    touched: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     with engine.connect() as conn:
         messages = {
             (r.rule_code, r.source_table, r.source_key): r.message
@@ -147,10 +149,12 @@ def rejects_by_year(engine: Engine, council_code: str, years: list[str]) -> dict
         }
         rows = conn.execute(sql("quality", "rejected_row_dates"), {"council_code": council_code})
         for rule_code, table, key, *dates in rows:
-            in_years = _years_of(tuple(dates)) or set(years)
-            message = messages.get((rule_code, table, key), "")
-            for year in in_years & set(years):
-                found[year].append((rule_code, table, key, message))
+            touched[(rule_code, table, key)] |= _years_of(tuple(dates))
+    found: dict[str, list[tuple]] = {year: [] for year in years}
+    for (rule_code, table, key), in_years in sorted(touched.items()):
+        message = messages.get((rule_code, table, key), "")
+        for year in sorted((in_years or set(years)) & set(years)):
+            found[year].append((rule_code, table, key, message))
     return found
 
 

@@ -1,4 +1,5 @@
--- Learning actions that count: not deleted, not rejected, real dates, their complaint counted.
+-- Learning actions that count: not deleted, not rejected, real dates, their complaint counted
+-- (fact_complaints is built first: not deleted, not rejected, no stage row rejected).
 INSERT INTO fact_learning_actions (
   council_code, action_id, complaint_id, team_id, agreed_date, agreed_fy,
   action_text, status, completed_date

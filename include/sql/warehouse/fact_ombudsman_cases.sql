@@ -1,5 +1,6 @@
 -- Ombudsman cases that count: not deleted, not rejected, real dates, and either linked to no
--- complaint or to a complaint that counts (fact_complaints is built first).
+-- complaint or to a complaint that counts (fact_complaints is built first: not deleted, not
+-- rejected, no stage row rejected).
 INSERT INTO fact_ombudsman_cases (
   council_code, ombudsman_case_id, complaint_id, referred_date, referred_fy,
   decision_date, decision_fy, decision, maladministration

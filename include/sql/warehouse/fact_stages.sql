@@ -1,5 +1,6 @@
 -- Stage rows that count: not deleted, not rejected, their complaint counted (fact_complaints
--- is built first), every date given a real calendar date. The working-day durations are
+-- is built first; a complaint with a rejected stage row is not, so its other stage rows stay
+-- out with it), every date given a real calendar date. The working-day durations are
 -- computed here, once per stage row: index(later date) - index(earlier date).
 INSERT INTO fact_stages (
   council_code, stage_id, complaint_id, stage, team_id, outcome, extension_agreed,
