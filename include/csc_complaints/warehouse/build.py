@@ -32,9 +32,11 @@ from csc_complaints.db import sql
 from csc_complaints.settings import Settings
 from csc_complaints.warehouse.schema import (
     DIMENSIONS_AND_FACTS,
+    STAGING,
     STATS_TABLES,
     create_warehouse_schema,
     dim_date,
+    dq_rejects,
     etl_year_builds,
 )
 from csc_complaints.working_days import (
@@ -152,17 +154,35 @@ def rebuild_facts(engine: Engine, council: str) -> dict[str, int]:
     """Replace the council's dimension and fact rows from staging, in one transaction."""
     counts: dict[str, int] = {}
     with engine.begin() as conn:
+        _tune_for_bulk(conn)
+        # The planner needs to know how big staging is (just loaded, autovacuum has not looked
+        # yet): without statistics it joins a million stage rows by nested loops.
+        _analyze(conn, [*(table for table, _ in STAGING.values()), dim_date, dq_rejects])
         # Facts refer to earlier facts (stages keep only counted complaints): delete in reverse.
         for table in reversed(DIMENSIONS_AND_FACTS):
             conn.execute(delete(table).where(table.c.council_code == council))
         for table in DIMENSIONS_AND_FACTS:
             conn.execute(sql(SQL_STEP, table.name), _c(council))
+            _analyze(conn, [table])  # later facts and the stats join it
             counts[table.name] = int(
                 conn.execute(
                     select(func.count()).select_from(table).where(table.c.council_code == council)
                 ).scalar_one()
             )
     return counts
+
+
+def _tune_for_bulk(conn: Connection) -> None:
+    """On PostgreSQL, memory for this transaction's hash joins and sorts over a million rows."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL work_mem TO '64MB'")
+
+
+def _analyze(conn: Connection, tables) -> None:
+    """Refresh the PostgreSQL planner's statistics of ``tables`` (inside the transaction)."""
+    if conn.dialect.name == "postgresql":
+        for table in tables:
+            conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
 def _years_in_stats(conn: Connection, council: str) -> set[str]:
