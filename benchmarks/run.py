@@ -34,7 +34,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import traceback
 import uuid
@@ -198,35 +197,6 @@ def phase_rebuild(params: dict) -> dict:
     }
 
 
-def _pipe_copy(source_dbapi: Any, copy_out: str, warehouse_dbapi: Any, copy_in: str) -> None:
-    """COPY TO STDOUT on one server piped into COPY FROM STDIN on the other, concurrently."""
-    read_end, write_end = os.pipe()
-    failure: list[BaseException] = []
-
-    def pump() -> None:
-        try:
-            with (
-                os.fdopen(write_end, "wb", buffering=1 << 20) as pipe,
-                source_dbapi.cursor() as cursor,
-            ):
-                cursor.copy_expert(copy_out, pipe)
-        except BaseException as exc:
-            failure.append(exc)
-
-    writer = threading.Thread(target=pump, daemon=True)
-    writer.start()
-    try:
-        with (
-            os.fdopen(read_end, "rb", buffering=1 << 20) as pipe,
-            warehouse_dbapi.cursor() as cursor,
-        ):
-            cursor.copy_expert(copy_in, pipe)
-    finally:
-        writer.join()
-    if failure:
-        raise failure[0]
-
-
 def phase_copy_floor(params: dict) -> dict:
     """The floor: the extract's source columns copied into bare warehouse tables with COPY."""
     from sqlalchemy import Column, MetaData, Table
@@ -234,6 +204,7 @@ def phase_copy_floor(params: dict) -> dict:
 
     from csc_complaints.db import make_engine
     from csc_complaints.extract import BOOKKEEPING
+    from csc_complaints.pg_copy import pipe_copy
     from csc_complaints.warehouse.schema import STAGING
 
     source = make_engine(params["source_url"])
@@ -255,12 +226,13 @@ def phase_copy_floor(params: dict) -> dict:
         for source_table, table in tables.items():
             wh.execute(CreateTable(table))
             names = ", ".join(c.name for c in table.columns)
-            _pipe_copy(
-                source_dbapi,
-                f"COPY (SELECT {names} FROM {source_table}) TO STDOUT",
-                warehouse_dbapi,
-                f"COPY {table.name} ({names}) FROM STDIN",
-            )
+            with warehouse_dbapi.cursor() as cursor:
+                pipe_copy(
+                    source_dbapi,
+                    f"COPY (SELECT {names} FROM {source_table}) TO STDOUT",
+                    cursor,
+                    f"COPY {table.name} ({names}) FROM STDIN",
+                )
         wh.commit()
         seconds = time.perf_counter() - started
         for table in tables.values():

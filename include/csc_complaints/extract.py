@@ -23,8 +23,6 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-import os
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -55,6 +53,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable, DropTable
 
 from csc_complaints.db import sql
+from csc_complaints.pg_copy import copy_text, pipe_copy
 from csc_complaints.settings import Settings
 from csc_complaints.warehouse.schema import (
     REFERENCE_TABLES,
@@ -314,25 +313,6 @@ def _temporary_table(source_table: str, shaper: _RowShaper) -> Table:
     )
 
 
-def _copy_text(value: Any) -> str:
-    """One value in PostgreSQL's COPY text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    text_value = str(value)
-    return (
-        text_value.replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-    )
-
-
 def _copy_from_python(
     source: Connection,
     cursor: Any,
@@ -350,7 +330,7 @@ def _copy_from_python(
         for row, copies in batch:
             staged = shaper.shape(row, copies)
             values = [staged[name] for name in shaper.columns] + [copies]
-            buffer.write("\t".join(map(_copy_text, values)))
+            buffer.write("\t".join(map(copy_text, values)))
             buffer.write("\n")
         buffer.seek(0)
         cursor.copy_expert(copy_in, buffer)
@@ -401,31 +381,7 @@ def _copy_from_postgres(
         expressions.append(quoted)
     copy_out = f"COPY (SELECT {', '.join(expressions)} FROM ({select_sql}) AS q) TO STDOUT"
 
-    read_end, write_end = os.pipe()
-    failure: list[BaseException] = []
-
-    def pump() -> None:
-        try:
-            with (
-                os.fdopen(write_end, "wb", buffering=1 << 20) as pipe,
-                source_dbapi.cursor() as out,
-            ):
-                out.copy_expert(copy_out, pipe)
-        except BaseException as exc:  # re-raised in the caller's thread below
-            failure.append(exc)
-
-    writer = threading.Thread(target=pump, name=f"extract-{source_table}", daemon=True)
-    writer.start()
-    try:
-        with os.fdopen(read_end, "rb", buffering=1 << 20) as pipe:
-            cursor.copy_expert(copy_in, pipe)
-    finally:
-        # Reading ended (or failed, closing the pipe, which stops the writer): wait for it.
-        writer.join()
-    if failure:
-        # The source failed part-way: what reached the warehouse is incomplete, so the whole
-        # extract transaction must roll back.
-        raise failure[0]
+    pipe_copy(source_dbapi, copy_out, cursor, copy_in)
 
 
 def _load_table_by_copy(

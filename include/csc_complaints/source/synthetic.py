@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
+from csc_complaints.pg_copy import copy_text
 from csc_complaints.source.models import (
     CHANNELS,
     OUTCOMES,
@@ -966,28 +967,6 @@ def iter_batches(config: GeneratorConfig) -> Iterator[tuple[dict[str, list[tuple
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _copy_text(value: Any) -> str:
-    """One value in PostgreSQL COPY text format."""
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return (
-            value.replace("\\", "\\\\")
-            .replace("\t", "\\t")
-            .replace("\n", "\\n")
-            .replace("\r", "\\r")
-        )
-    return str(value)
-
-
 def _sqlite_value(value: Any) -> Any:
     """A value as SQLAlchemy's SQLite types store it (so ORM reads and text comparisons agree)."""
     if isinstance(value, datetime):
@@ -1006,7 +985,7 @@ class _PostgresWriter:
     def write(self, table: str, rows: list[tuple]) -> None:
         buffer = io.StringIO()
         for row in rows:
-            buffer.write("\t".join(map(_copy_text, row)))
+            buffer.write("\t".join(map(copy_text, row)))
             buffer.write("\n")
         buffer.seek(0)
         columns = ", ".join(COLUMNS[table])
