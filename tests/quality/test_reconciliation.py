@@ -159,3 +159,26 @@ def test_a_rejected_stage_keeps_its_complaints_earlier_year_a_draft(pipeline):
     assert written["draft"] is True
     assert written["rejected_rows_by_rule"] == {"DQ05": 1}
     assert not [rule for _year, rule in result.critical_failures]
+
+
+def test_a_council_wide_rule_runs_once_and_every_year_reports_it(pipeline):
+    p, build = _built(pipeline)
+    years = ["2018/19", *build.financial_years]  # a year without data reconciles too
+    execute(p.warehouse, *CORRUPTIONS["RC01"])
+    result = p.reconcile("run-2", years)
+
+    # One validation for the council (RC01) plus one per year (RC02-RC07), as GX stored them.
+    stored = list((p.output / "gx-validation-results" / "rc_warehouse" / "run-2").rglob("*.json"))
+    assert len(stored) == 1 + len(years)
+    written = {}
+    for year in years:
+        rec = result.years[year]
+        assert [r.code for r in rec.failed_rules] == ["RC01"], result.summary()
+        data = json.loads(rec.path.read_text())
+        rc01 = next(rule for rule in data["rules"] if rule["code"] == "RC01")
+        assert rc01["passed"] is False and rc01["discrepancies"]
+        written[year] = rc01["discrepancies"]
+        # Only the council-wide validation failed: its page is the one to read.
+        assert data["data_docs"] and data["data_docs"] == result.years[years[0]].data_docs_page
+    assert all(d == written[years[0]] for d in written.values())
+    assert "feedback" in written[years[0]][0]["message"]

@@ -68,3 +68,24 @@ def test_a_rule_gx_cannot_run_is_an_error_naming_the_rule(new_sqlite_database, t
     with pytest.raises(ValidationError, match=r"dq_staging DQ01: .*no such table"):
         scope = {"council_code": "E06000005", "as_of_date": "2020-09-01"}
         validate_suite(empty, DQ_SUITE, scope, "r", tmp_path)
+
+
+def test_only_rc01_is_council_scoped_and_a_council_rule_may_not_read_the_year(
+    tmp_path, monkeypatch
+):
+    from csc_complaints.quality import suites
+
+    assert [r.code for r in load_rules(RC_SUITE) if r.council_scoped] == ["RC01"]
+    assert not any(r.council_scoped for r in load_rules(DQ_SUITE))
+
+    broken = json.loads(suite_path(RC_SUITE).read_text())
+    rc02 = broken["expectations"][1]
+    rc02["meta"]["scope"] = "council"  # RC02 reads scope.financial_year
+    (tmp_path / "bad.json").write_text(json.dumps(broken))
+    monkeypatch.setattr(suites, "EXPECTATIONS_DIR", tmp_path)
+    with pytest.raises(SuiteError, match=r"\(RC02\): a council-scoped query may read only"):
+        suites.load_suite_dict("bad")
+    rc02["meta"]["scope"] = "year"
+    (tmp_path / "bad2.json").write_text(json.dumps(broken))
+    with pytest.raises(SuiteError, match=r"\(RC02\): meta.scope may only be 'council'"):
+        suites.load_suite_dict("bad2")

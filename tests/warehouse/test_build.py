@@ -574,3 +574,21 @@ def test_date_dimension_covers_whole_years_and_never_renumbers(warehouse):
         after = {r.date_key: r for r in conn.execute(select(wh.dim_date))}
     assert all(after[key] == row for key, row in rows.items())
     assert after["2017-05-05"].financial_year == "2017/18"
+
+
+def test_an_existing_warehouse_gets_the_rejects_source_row_index(new_database):
+    from sqlalchemy import inspect, text
+
+    from csc_complaints.warehouse.schema import create_warehouse_schema
+
+    engine = make_engine(new_database())
+    try:
+        create_warehouse_schema(engine)
+        with engine.begin() as conn:  # a warehouse created before the index existed
+            conn.execute(text("DROP INDEX ix_dq_rejects_source_row"))
+        create_warehouse_schema(engine)
+        create_warehouse_schema(engine)  # idempotent
+        indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("dq_rejects")}
+        assert indexes["ix_dq_rejects_source_row"] == ["council_code", "source_table", "source_key"]
+    finally:
+        engine.dispose()

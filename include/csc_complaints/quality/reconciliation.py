@@ -2,8 +2,11 @@
 
 For each financial year ``run_reconciliation`` validates the ``rc_warehouse`` suite with GX
 (scope: council and year), adds the year's DQ verdict (rejected rows whose dates fall in the
-year) and writes ``<output>/<YYYY-YY>/reconciliation.json``. RC07 compares a year whose final
-report was published with the figures stored at publication (``record_published_figures``).
+year) and writes ``<output>/<YYYY-YY>/reconciliation.json``. A rule that depends on the council
+alone (``meta.scope: "council"`` in the suite: RC01) is validated once per reconciliation and its
+result reported in every year's file: it counts whole tables, so running it per year would make
+the cost grow with data x years. RC07 compares a year whose final report was published with the
+figures stored at publication (``record_published_figures``).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from csc_complaints.db import sql
-from csc_complaints.quality.gx_validation import validate_suite
+from csc_complaints.quality.gx_validation import SuiteRun, validate_suite
 from csc_complaints.quality.results import RuleResult
 from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
@@ -184,6 +187,15 @@ def year_folder(output_dir: Path, financial_year: str) -> Path:
     return Path(output_dir) / FinancialYear.parse(financial_year).slug
 
 
+def _page_to_read(year_run: SuiteRun | None, council_run: SuiteRun | None) -> str | None:
+    """The Data Docs page a reader of the year's verdict should open: the year's validation,
+    unless only the council-wide rules failed (that page is the one showing the failure)."""
+    if council_run and not council_run.success and (year_run is None or year_run.success):
+        return council_run.data_docs_page
+    run = year_run or council_run
+    return run.data_docs_page if run else None
+
+
 def run_reconciliation(
     warehouse_engine: Engine,
     settings: Settings,
@@ -199,14 +211,27 @@ def run_reconciliation(
     url = warehouse_engine.url.render_as_string(hide_password=False)
     rejects = rejects_by_year(warehouse_engine, council, ordered)
     result = ReconciliationResult(council_code=council, run_id=run_id)
+    rules = load_rules(RC_SUITE)
+    council_codes = [rule.code for rule in rules if rule.council_scoped]
+    year_codes = [rule.code for rule in rules if not rule.council_scoped]
+    council_run = None
+    if ordered and council_codes:
+        council_run = validate_suite(
+            url, RC_SUITE, {"council_code": council}, run_id, output, codes=council_codes
+        )
 
     for year in ordered:
-        run = validate_suite(
-            url, RC_SUITE, {"council_code": council, "financial_year": year}, run_id, output
-        )
+        year_run = None
+        if year_codes:
+            scope = {"council_code": council, "financial_year": year}
+            year_run = validate_suite(url, RC_SUITE, scope, run_id, output, codes=year_codes)
+        outcomes = {
+            **(council_run.outcomes if council_run else {}),
+            **(year_run.outcomes if year_run else {}),
+        }
         rc_rules = []
-        for rule in load_rules(RC_SUITE):
-            outcome = run.outcomes[rule.code]
+        for rule in rules:
+            outcome = outcomes[rule.code]
             discrepancies = [
                 {
                     "expected": _figure(row.get("expected")),
@@ -231,7 +256,7 @@ def run_reconciliation(
         rec = YearReconciliation(
             financial_year=year,
             rules=rc_rules + _dq_rules_for_year(rejects[year]),
-            data_docs_page=run.data_docs_page,
+            data_docs_page=_page_to_read(year_run, council_run),
         )
         folder = year_folder(output, year)
         folder.mkdir(parents=True, exist_ok=True)

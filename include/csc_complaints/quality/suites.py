@@ -8,8 +8,12 @@ rule is written a second time in Python.
 
 Queries are scoped by joining ``{batch} AS scope``: the batch is a one-row query asset holding
 the council (and the financial year, or the date the extract ran), so one suite serves every
-council and year without string-building SQL. This module only reads JSON (no GX import), so
-the DAG files may import the package at parse time.
+council and year without string-building SQL. A rule whose result cannot depend on the year
+(RC01 counts whole tables) says so with ``meta.scope: "council"``: its query may read only
+``scope.council_code``, and reconciliation runs it once for all the years it checks.
+
+This module only reads JSON (no GX import), so the DAG files may import the package at parse
+time.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DQ_SUITE = "dq_staging"
 RC_SUITE = "rc_warehouse"
 SEVERITIES = ("critical", "warning", "info")
+COUNCIL_SCOPE = "council"  # meta.scope of a rule that depends on the council alone
 
 # GX formats the query with str.format (so only {batch} may appear in braces) and runs it as a
 # SQLAlchemy text() clause (so ':name' would be read as a bind parameter).
 _BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]")
 _SCOPE_JOIN = "{batch} AS scope"
+_SCOPE_COLUMN = re.compile(r"\bscope\.([A-Za-z_]+)")
 
 
 class SuiteError(ValueError):
@@ -47,10 +53,16 @@ class Rule:
     rule: str  # the wording alone
     query: str
     suite: str
+    scope: str | None = None  # COUNCIL_SCOPE, or None: the suite's whole scope
 
     @property
     def critical(self) -> bool:
         return self.severity == "critical"
+
+    @property
+    def council_scoped(self) -> bool:
+        """The rule reads the council alone: one result serves every year."""
+        return self.scope == COUNCIL_SCOPE
 
 
 def suite_path(name: str) -> Path:
@@ -86,6 +98,15 @@ def load_suite_dict(name: str) -> dict:
             raise SuiteError(f"{where}: the only brace placeholder allowed is {{batch}}")
         if _BIND_PARAMETER.search(query.replace("::", "")):
             raise SuiteError(f"{where}: ':name' would be read as a bind parameter")
+        scope = item["meta"].get("scope")
+        if scope is not None:
+            if scope != COUNCIL_SCOPE:
+                raise SuiteError(f"{where}: meta.scope may only be {COUNCIL_SCOPE!r}")
+            # Its one result is reused for every year, so it must not read the year.
+            if set(_SCOPE_COLUMN.findall(query)) - {"council_code"}:
+                raise SuiteError(
+                    f"{where}: a council-scoped query may read only scope.council_code"
+                )
     return suite
 
 
@@ -101,6 +122,7 @@ def load_rules(name: str) -> tuple[Rule, ...]:
             rule=item["meta"].get("rule", ""),
             query=item["kwargs"]["unexpected_rows_query"],
             suite=name,
+            scope=item["meta"].get("scope"),
         )
         for item in suite["expectations"]
     )

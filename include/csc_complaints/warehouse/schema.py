@@ -28,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
 )
+from sqlalchemy.schema import CreateIndex
 
 metadata = MetaData()
 
@@ -204,7 +205,14 @@ dq_rejects = Table(
     Column("message", Text, nullable=False),  # never personal data
     Column("first_run_id", String(250), nullable=False),
     PrimaryKeyConstraint("council_code", "rule_code", "source_table", "source_key"),
+    # Every lookup (is this staged row rejected?) is by source row, across rules: the primary key,
+    # led by council and rule, does not serve it.
+    Index("ix_dq_rejects_source_row", "council_code", "source_table", "source_key"),
 )
+
+# Indexes added after warehouses were first created: create_all leaves the indexes of a table
+# that already exists alone, so create_warehouse_schema adds these to older warehouses.
+ADDED_INDEXES = tuple(i for i in dq_rejects.indexes if i.name == "ix_dq_rejects_source_row")
 
 # --- dimensions and facts (built by csc_complaints.warehouse.build; include/sql/warehouse/) ----
 # Facts hold the staged rows that count: not deleted, not belonging to a deleted or uncounted
@@ -428,5 +436,10 @@ STATS_TABLES = (
 
 
 def create_warehouse_schema(engine) -> None:
-    """Create every warehouse table that does not exist yet (idempotent)."""
+    """Create every warehouse table and index that does not exist yet (idempotent)."""
     metadata.create_all(engine)
+    with engine.begin() as conn:
+        for index in ADDED_INDEXES:
+            # IF NOT EXISTS (both dialects) rather than a check then a create, which two tasks
+            # running at once could both pass.
+            conn.execute(CreateIndex(index, if_not_exists=True))

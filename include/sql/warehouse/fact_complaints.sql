@@ -20,16 +20,20 @@ WHERE c.council_code = :council_code
       AND r.source_table = 'complaints'
       AND r.source_key = CAST(c.complaint_id AS VARCHAR(60))
   )
-  -- The complaints with a rejected stage row, found once from the (few) rejects and hashed,
-  -- rather than looked up for every complaint.
-  AND c.complaint_id NOT IN (
-    SELECT s.complaint_id
-    FROM dq_rejects r
-    JOIN stg_complaint_stages s
-      ON s.council_code = r.council_code
-      AND CAST(s.stage_id AS VARCHAR(60)) = r.source_key
-    WHERE r.council_code = :council_code
-      AND r.source_table = 'complaint_stages'
+  -- No stage row of theirs rejected: an anti-join (hashed, or by the stage rows' complaint index
+  -- and the rejects' source-row index), linear however many rows are rejected. NOT IN over the
+  -- rejected stages' complaints cannot be an anti-join and is re-scanned per complaint once
+  -- that list outgrows work_mem.
+  AND NOT EXISTS (
+    SELECT 1
+    FROM stg_complaint_stages s
+    WHERE s.council_code = c.council_code
+      AND s.complaint_id = c.complaint_id
       AND s.deleted_at IS NULL
-      AND s.complaint_id IS NOT NULL
+      AND EXISTS (
+        SELECT 1 FROM dq_rejects r
+        WHERE r.council_code = s.council_code
+          AND r.source_table = 'complaint_stages'
+          AND r.source_key = CAST(s.stage_id AS VARCHAR(60))
+      )
   )
