@@ -43,6 +43,8 @@ def airflow_environment(base: dict[str, str] | None = None) -> dict[str, str]:
         "AIRFLOW_CONN_COMPLAINTS_WAREHOUSE": f"sqlite:///{DEMO_WAREHOUSE}",
         "COMPLAINTS_OUTPUT_DIR": str(PROJECT_ROOT / "output"),
         "GX_ANALYTICS_ENABLED": "False",
+        # `airflow dags ...` warns on every call that graphviz (for drawing DAGs) is missing.
+        "PYTHONWARNINGS": "ignore::UserWarning:airflow.cli.commands.dag_command",
         # The package is installed in the venv; this also covers a plain checkout.
         "PYTHONPATH": os.pathsep.join(
             p for p in (str(PROJECT_ROOT / "include"), env.get("PYTHONPATH", "")) if p
