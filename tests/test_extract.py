@@ -311,3 +311,31 @@ def test_no_personal_data_reaches_the_warehouse(databases):
             assert "complainants" not in table
             for row in conn.execute(text(f"SELECT * FROM {table}")):
                 assert CANARY not in repr(tuple(row)), f"personal data in {table}"
+
+
+def test_text_typed_into_a_date_field_is_not_staged(new_database, new_postgres_database):
+    """A source whose dates are text (a council's own system) can hold anything in them: the
+    extract stages an unreadable date as a marker (DQ02 then rejects the row), never the text,
+    on both the row-by-row path and PostgreSQL's COPY path."""
+    # the lax schema keeps dates as text, as a council's own system may
+    from tests.quality.dataset import execute, seed_lax_source
+
+    source_url = new_database()
+    source = make_engine(source_url)
+    seed_lax_source(source)
+    execute(
+        source,
+        f"UPDATE complaints SET received_date = ' call {CANARY} on 0700 ' WHERE complaint_id = 2",
+        "UPDATE complaints SET received_date = ' 2019-05-03 ' WHERE complaint_id = 3",
+    )
+    for warehouse_url in (new_database(), new_postgres_database()):
+        warehouse = make_engine(warehouse_url)
+        run_extract(source, warehouse, load_settings(), "run-1")
+        complaints = _staging(warehouse, "complaints")
+        assert complaints[2]["received_date"] == "unreadable"
+        assert complaints[3]["received_date"] == "2019-05-03"  # ISO text kept, stripped
+        assert complaints[1]["received_date"] == "2019-05-01"
+        with warehouse.connect() as conn:
+            for row in conn.execute(text("SELECT * FROM stg_complaints")):
+                assert CANARY not in repr(tuple(row))
+        warehouse.dispose()

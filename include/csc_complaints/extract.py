@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import itertools
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -100,16 +101,25 @@ class ExtractResult:
         )
 
 
+# A business date the source holds as text that is not an ISO date is staged as this marker,
+# not as the text: DQ02 reports the row as unreadable either way, and whatever someone typed
+# into a date field (a name, a phone number) must not leave the source.
+UNREADABLE_DATE = "unreadable"
+ISO_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ISO_DATE_SQL_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
 def _as_iso_date(value: Any) -> str | None:
-    """A business date as staged: ISO text. Text the source holds is kept as given (DQ02
-    reports it if it is not a date) rather than failing the whole extract."""
+    """A business date as staged: ISO text, or the UNREADABLE_DATE marker (DQ02 reports it)
+    rather than failing the whole extract."""
     if value is None:
         return None
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    text_value = str(value).strip()
+    return text_value if ISO_DATE_TEXT.match(text_value) else UNREADABLE_DATE
 
 
 def _as_timestamp(value: Any, table: str, key: Any, column: str) -> datetime | None:
@@ -291,7 +301,7 @@ def _load_table(
 
 # PostgreSQL type OIDs of the source columns that need converting into staging's ISO date text.
 _PG_TIMESTAMP_OIDS = {1114, 1184}  # timestamp, timestamptz: a business date kept as a moment
-_PG_TEXT_OIDS = {25, 1042, 1043}  # text, char, varchar: kept as given, stripped (as in Python)
+_PG_TEXT_OIDS = {25, 1042, 1043}  # text, char, varchar: ISO kept (stripped), else the marker
 
 
 def _temporary_table(source_table: str, shaper: _RowShaper) -> Table:
@@ -377,7 +387,12 @@ def _copy_from_postgres(
         if shaper.kind.get(name) == "date" and types[name] in _PG_TIMESTAMP_OIDS:
             quoted = f"CAST({quoted} AS date)"
         elif shaper.kind.get(name) == "date" and types[name] in _PG_TEXT_OIDS:
-            quoted = f"btrim({quoted})"
+            # As _as_iso_date: ISO text kept (stripped), anything else staged as the marker.
+            quoted = (
+                f"CASE WHEN {quoted} IS NULL THEN NULL "
+                f"WHEN btrim({quoted}) ~ '{ISO_DATE_SQL_PATTERN}' THEN btrim({quoted}) "
+                f"ELSE '{UNREADABLE_DATE}' END"
+            )
         expressions.append(quoted)
     copy_out = f"COPY (SELECT {', '.join(expressions)} FROM ({select_sql}) AS q) TO STDOUT"
 
