@@ -13,7 +13,6 @@ from csc_complaints.db import make_engine
 from csc_complaints.extract import run_extract
 from csc_complaints.settings import load_settings
 from csc_complaints.warehouse.build import build_warehouse
-from tests.conftest import free_port  # noqa: F401 (re-exported for the quality tests)
 from tests.quality.dataset import EXTRACT_AT, seed_lax_source
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from csc_complaints.quality import AlertDeliveryError, SmtpSettings, send_alerts
-from tests.quality.conftest import free_port
+from tests.conftest import free_port
 from tests.quality.dataset import CANARY, execute
 
 RECIPIENTS = "pipeline-team@council.example, duty-engineer@council.example"
