@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -339,3 +340,70 @@ def test_text_typed_into_a_date_field_is_not_staged(new_database, new_postgres_d
             for row in conn.execute(text("SELECT * FROM stg_complaints")):
                 assert CANARY not in repr(tuple(row))
         warehouse.dispose()
+
+
+def test_first_load_on_postgres_copies_straight_into_staging(new_postgres_database, caplog):
+    """A council's first load is COPY'd straight into staging: every row, its change stamps,
+    one copy each, this run's id; the next run (an upsert through the landing table) finds
+    nothing changed."""
+    source_url, warehouse_url = new_postgres_database(), new_postgres_database()
+    _seed_source(source_url, complaints=5)
+    source, warehouse = make_engine(source_url), make_engine(warehouse_url)
+    caplog.set_level(logging.INFO, logger="csc_complaints.extract")
+    first = run_extract(source, warehouse, load_settings(), "run-1")
+    assert "landing table" not in caplog.text
+    assert first.tables["complaints"].rows_read == first.tables["complaints"].rows_written == 5
+    assert first.tables["complaints"].high_water_mark == T0 + timedelta(hours=10)
+    complaints = _staging(warehouse, "complaints")
+    assert {row["_source_copies"] for row in complaints.values()} == {1}
+    assert {row["_run_id"] for row in complaints.values()} == {"run-1"}
+    assert complaints[3]["received_date"] == "2019-05-04"
+    assert complaints[3]["council_code"] == load_settings().council_code
+    second = run_extract(source, warehouse, load_settings(), "run-2")
+    assert second.rows_written == 0
+
+
+def test_duplicated_key_in_a_postgres_first_load_falls_back_to_the_landing_table(
+    new_postgres_database, caplog
+):
+    """Staging's key refuses a key the source holds twice; the straight COPY is rolled back and
+    the landing path stages it once with its copies (DQ01), the other rows as usual."""
+    source_url, warehouse_url = new_postgres_database(), new_postgres_database()
+    _seed_source(source_url, complaints=4)
+    source = make_engine(source_url)
+    with source.begin() as conn:
+        conn.execute(text("ALTER TABLE complaints DROP CONSTRAINT complaints_pkey CASCADE"))
+        conn.execute(
+            text(
+                "INSERT INTO complaints (complaint_id, reference, complainant_id, received_date,"
+                " qualifying, issue, channel, summary, updated_at)"
+                " SELECT complaint_id, reference || '-copy', complainant_id, received_date,"
+                " qualifying, issue, 'letter', summary, updated_at"
+                " FROM complaints WHERE complaint_id = 2"
+            )
+        )
+    warehouse = make_engine(warehouse_url)
+    caplog.set_level(logging.INFO, logger="csc_complaints.extract")
+    result = run_extract(source, warehouse, load_settings(), "run-1")
+    assert "extract complaints: duplicate key" in caplog.text
+    assert "staging it through the landing table" in caplog.text
+    complaints = _staging(warehouse, "complaints")
+    assert sorted(complaints) == [1, 2, 3, 4]
+    assert complaints[2]["_source_copies"] == 2
+    assert complaints[1]["_source_copies"] == 1
+    assert result.tables["complaints"].rows_read == 5
+    assert len(_staging(warehouse, "complaint_stages")) == 4  # the other tables load as usual
+
+
+def test_row_without_key_in_a_postgres_first_load_is_named(new_postgres_database):
+    source_url, warehouse_url = new_postgres_database(), new_postgres_database()
+    _seed_source(source_url, complaints=3)
+    source = make_engine(source_url)
+    with source.begin() as conn:
+        conn.execute(text("ALTER TABLE feedback DROP CONSTRAINT feedback_pkey"))
+        conn.execute(text("ALTER TABLE feedback ALTER COLUMN feedback_id DROP NOT NULL"))
+        conn.execute(text("UPDATE feedback SET feedback_id = NULL"))
+    warehouse = make_engine(warehouse_url)
+    with pytest.raises(ExtractError, match="feedback: 1 row\\(s\\) have no feedback_id"):
+        run_extract(source, warehouse, load_settings(), "run-1")
+    assert _marks(warehouse) == {}  # nothing of the run was kept

@@ -331,8 +331,13 @@ def _copy_from_python(
     since: datetime | None,
     shaper: _RowShaper,
     batch_size: int,
+    bookkeeping: tuple[str, ...] = (),
 ) -> None:
-    """Any source database: rows shaped in Python (as the row-by-row path), sent with COPY."""
+    """Any source database: rows shaped in Python (as the row-by-row path), sent with COPY.
+
+    Each row carries its data columns, its number of copies, then ``bookkeeping`` (e.g.
+    ``council_code``, ``_run_id``), in the order ``copy_in`` lists them.
+    """
     _, key = STAGING[source_table]
     rows = _read_source(source, source_table, since, batch_size)
     for batch in _batched(_grouped_by_key(rows, key, source_table), batch_size):
@@ -340,6 +345,7 @@ def _copy_from_python(
         for row, copies in batch:
             staged = shaper.shape(row, copies)
             values = [staged[name] for name in shaper.columns] + [copies]
+            values += [staged[name] for name in bookkeeping]
             buffer.write("\t".join(map(copy_text, values)))
             buffer.write("\n")
         buffer.seek(0)
@@ -362,13 +368,16 @@ def _copy_from_postgres(
     source_table: str,
     since: datetime | None,
     shaper: _RowShaper,
+    constants: tuple[Any, ...] = (),
 ) -> None:
     """PostgreSQL source: its COPY TO STDOUT piped into the warehouse's COPY FROM STDIN.
 
     The extract SQL is wrapped so that the columns come in staging's order and business dates
     arrive as staging holds them (ISO text: a timestamp source column gives its date, a text
-    one is stripped). A thread writes the source's COPY into a pipe while this one reads it into
-    the warehouse, so memory stays flat at any size.
+    one is stripped), followed by ``constants`` (the same on every row: the number of copies,
+    council code and run id of a load straight into staging), which the source server adds as
+    literals. A thread writes the source's COPY into a pipe while this one reads it into the
+    warehouse, so memory stays flat at any size.
     """
     select_sql = _source_select(source, source_table, since)
     source_dbapi = source.connection.driver_connection
@@ -394,36 +403,49 @@ def _copy_from_postgres(
                 f"ELSE '{UNREADABLE_DATE}' END"
             )
         expressions.append(quoted)
+    if constants:
+        with source_dbapi.cursor() as quoting:
+            expressions += [quoting.mogrify("%s", (value,)).decode() for value in constants]
     copy_out = f"COPY (SELECT {', '.join(expressions)} FROM ({select_sql}) AS q) TO STDOUT"
 
     pipe_copy(source_dbapi, copy_out, cursor, copy_in)
 
 
-def _load_table_by_copy(
+def _copy_rows(
     source: Connection,
     warehouse: Connection,
+    target: str,
     source_table: str,
     since: datetime | None,
     shaper: _RowShaper,
     batch_size: int,
-    progress: TableExtract,
-) -> None:
-    """Stage one table on a PostgreSQL warehouse: COPY, then one set-based upsert."""
+    bookkeeping: tuple[str, ...] = (),
+) -> int:
+    """COPY the source rows changed since ``since`` into the warehouse table ``target``.
+
+    ``target`` takes the data columns, ``_source_copies`` and then the ``bookkeeping`` columns
+    (whose values are the same on every row). Returns the number of rows COPY wrote. A value the
+    target cannot hold stops the extract with the table and the row named.
+    """
     _, key = STAGING[source_table]
-    landing = _temporary_table(source_table, shaper)
-    warehouse.execute(CreateTable(landing))
-    columns = ", ".join(f'"{name}"' for name in shaper.columns)
+    columns = [*shaper.columns, "_source_copies", *bookkeeping]
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    copy_in = f"COPY {target} ({quoted}) FROM STDIN"
     cursor = warehouse.connection.driver_connection.cursor()
     try:
         cursor.execute("SET LOCAL datestyle TO 'ISO, YMD'")
         # Room to de-duplicate and hash a million keys in memory rather than on disk.
         cursor.execute("SET LOCAL work_mem TO '64MB'")
         if source.dialect.name == "postgresql":
-            copy_in = f"COPY {landing.name} ({columns}) FROM STDIN"
-            _copy_from_postgres(source, cursor, copy_in, source_table, since, shaper)
+            # One row per source row: a key the source holds twice arrives twice (DQ01).
+            values = {"council_code": shaper.council_code, "_run_id": shaper.run_id}
+            constants = (1, *(values[name] for name in bookkeeping))
+            _copy_from_postgres(source, cursor, copy_in, source_table, since, shaper, constants)
         else:
-            copy_in = f"COPY {landing.name} ({columns}, _source_copies) FROM STDIN"
-            _copy_from_python(source, cursor, copy_in, source_table, since, shaper, batch_size)
+            _copy_from_python(
+                source, cursor, copy_in, source_table, since, shaper, batch_size, bookkeeping
+            )
+        return max(cursor.rowcount, 0)
     except Exception as exc:
         if getattr(exc, "pgcode", None) and str(exc.pgcode).startswith("22"):
             # A data exception (class 22): a value staging cannot hold; PostgreSQL names the
@@ -436,6 +458,83 @@ def _load_table_by_copy(
         raise
     finally:
         cursor.close()
+
+
+def _nothing_staged(warehouse: Connection, table: Table, council_code: str) -> bool:
+    found = select(table.c.council_code).where(table.c.council_code == council_code).limit(1)
+    return warehouse.execute(found).first() is None
+
+
+def _copy_straight_into_staging(
+    source: Connection,
+    warehouse: Connection,
+    source_table: str,
+    since: datetime | None,
+    shaper: _RowShaper,
+    batch_size: int,
+    progress: TableExtract,
+) -> bool:
+    """The council's first load of a table: COPY straight into staging, no landing table.
+
+    A first load is the whole source table (a new council, or a rebuild from an empty
+    warehouse), so it is a bulk load: writing every row twice (landing table, then staging)
+    and de-duplicating keys that are unique in any real source would double its cost. Staging's
+    primary key still guards the rule: a key the source holds twice, or a row without a key,
+    fails the COPY, which is rolled back to a savepoint (nothing staged) and False is returned,
+    so the landing path stages the table and counts the copies (DQ01) or names the row.
+    """
+    table, _ = STAGING[source_table]
+    savepoint = warehouse.begin_nested()
+    try:
+        copied = _copy_rows(
+            source,
+            warehouse,
+            table.name,
+            source_table,
+            since,
+            shaper,
+            batch_size,
+            bookkeeping=("council_code", "_run_id"),
+        )
+    except Exception as exc:  # psycopg2's own error: COPY runs on the driver's cursor
+        if not str(getattr(exc, "pgcode", "") or "").startswith("23"):
+            raise
+        savepoint.rollback()  # an integrity violation (class 23): a duplicated or missing key
+        log.info("extract %s: %s; staging it through the landing table", source_table, exc)
+        return False
+    savepoint.commit()
+    rows_read, high_water_mark = warehouse.execute(
+        select(
+            func.coalesce(func.sum(table.c._source_copies), 0), func.max(table.c.updated_at)
+        ).where(table.c.council_code == shaper.council_code)
+    ).one()
+    progress.rows_read = int(rows_read)
+    progress.rows_written = copied
+    progress.high_water_mark = high_water_mark
+    _refresh_statistics(warehouse, table, copied)
+    return True
+
+
+def _load_table_by_copy(
+    source: Connection,
+    warehouse: Connection,
+    source_table: str,
+    since: datetime | None,
+    shaper: _RowShaper,
+    batch_size: int,
+    progress: TableExtract,
+) -> None:
+    """Stage one table on a PostgreSQL warehouse: COPY, then one set-based upsert (or, on the
+    council's first load of the table, COPY straight into staging)."""
+    table, key = STAGING[source_table]
+    first_load = _nothing_staged(warehouse, table, shaper.council_code)
+    if first_load and _copy_straight_into_staging(
+        source, warehouse, source_table, since, shaper, batch_size, progress
+    ):
+        return
+    landing = _temporary_table(source_table, shaper)
+    warehouse.execute(CreateTable(landing))
+    _copy_rows(source, warehouse, landing.name, source_table, since, shaper, batch_size)
 
     keyed = landing.c[key]
     rows_read, missing_keys, high_water_mark = warehouse.execute(
@@ -452,7 +551,6 @@ def _load_table_by_copy(
     progress.rows_read = int(rows_read)
     progress.high_water_mark = high_water_mark
 
-    table, _ = STAGING[source_table]
     duplicated = warehouse.execute(
         select(keyed).group_by(keyed).having(func.count() > 1).limit(1)
     ).first()
@@ -478,12 +576,6 @@ def _load_table_by_copy(
             else landed.c[c.name]
             for c in table.columns
         )
-    )
-    first_load = (
-        warehouse.execute(
-            select(table.c.council_code).where(table.c.council_code == shaper.council_code).limit(1)
-        ).first()
-        is None
     )
     if first_load:
         # Nothing staged for the council yet: a plain bulk INSERT (no conflict can arise; were
