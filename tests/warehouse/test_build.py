@@ -12,12 +12,18 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import IntegrityError
 
 from csc_complaints.db import make_engine
 from csc_complaints.settings import load_settings
 from csc_complaints.warehouse import schema as wh
-from csc_complaints.warehouse.build import build_warehouse, build_year, rebuild_facts
+from csc_complaints.warehouse.build import (
+    TARGET_SETTINGS,
+    build_warehouse,
+    compute_stats,
+    rebuild_facts,
+    replace_year,
+)
 from csc_complaints.working_days import working_day_index
 from tests.oracle import stats_from_warehouse
 
@@ -531,10 +537,21 @@ def test_a_failed_year_leaves_the_previous_figures(warehouse):
     with engine.begin() as conn:
         conn.execute(update(wh.stg_feedback).values(team_id=2))
     rebuild_facts(engine, COUNCIL)
-    # Targets missing: stats_timeliness.sql, the last statement of the year, fails after the
-    # other five tables were already replaced inside the transaction.
-    with pytest.raises(StatementError, match="bind parameter"):
-        build_year(engine, COUNCIL, "2019/20", {"stage1_target_wd": 10}, "run-broken")
+    targets = {name: getattr(SETTINGS, name) for name in TARGET_SETTINGS}
+    with engine.connect() as conn:
+        new_tables = compute_stats(conn, COUNCIL, targets)
+        # A timeliness row twice: stats_timeliness, the last table of the year, refuses it
+        # after the other five tables were already replaced inside the year's transaction.
+        new_timeliness = new_tables[-1]
+        with conn.begin():
+            conn.execute(
+                new_timeliness.insert().from_select(
+                    [c.name for c in new_timeliness.columns],
+                    select(new_timeliness).where(new_timeliness.c.financial_year == "2019/20"),
+                )
+            )
+        with pytest.raises(IntegrityError):
+            replace_year(conn, new_tables, COUNCIL, "2019/20", "run-broken")
     assert _all_rows(engine, (*wh.STATS_TABLES, wh.etl_year_builds)) == before
 
 
@@ -590,5 +607,36 @@ def test_an_existing_warehouse_gets_the_rejects_source_row_index(new_database):
         create_warehouse_schema(engine)  # idempotent
         indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("dq_rejects")}
         assert indexes["ix_dq_rejects_source_row"] == ["council_code", "source_table", "source_key"]
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_warehouse_loses_the_indexes_nothing_reads(new_database):
+    """Warehouses of earlier versions have year indexes on the facts (and, on PostgreSQL,
+    primary keys): they only slow down every rebuild, so the schema step drops them, and the
+    build still gives the same figures."""
+    from sqlalchemy import inspect, text
+
+    from csc_complaints.warehouse.schema import create_warehouse_schema
+
+    url = new_database()
+    engine = make_engine(url)
+    try:
+        _seed_staging(engine)
+        with engine.begin() as conn:  # as an earlier version left it
+            conn.execute(
+                text("CREATE INDEX ix_fact_stages_requested_fy ON fact_stages (requested_fy)")
+            )
+            if engine.dialect.name == "postgresql":
+                conn.execute(
+                    text("ALTER TABLE fact_complaints ADD PRIMARY KEY (council_code, complaint_id)")
+                )
+        create_warehouse_schema(engine)
+        create_warehouse_schema(engine)  # idempotent
+        inspector = inspect(engine)
+        assert not inspector.get_indexes("fact_stages")
+        assert not inspector.get_pk_constraint("fact_complaints")["constrained_columns"]
+        build_warehouse(engine, SETTINGS, "run-1")
+        assert stats_from_warehouse(url, COUNCIL) == EXPECTED
     finally:
         engine.dispose()

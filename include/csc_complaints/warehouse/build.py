@@ -3,18 +3,21 @@
 ``build_warehouse`` runs in three steps, all SQL in ``include/sql/warehouse/`` (the database does
 the counting; Python only orders the steps and fills the date dimension):
 
-1. ``dim_date`` is extended to cover every financial year in which a staged date falls, from the
-   ``holidays`` package (csc_complaints.working_days). Existing days are never changed.
+1. ``dim_date`` is extended to cover every financial year in which a staged date falls (found
+   by the dates' year-months), from the ``holidays`` package (csc_complaints.working_days).
+   Existing days are never changed.
 2. Dimensions and facts of the council are rebuilt in one transaction from staging, leaving out
    deleted rows, rows of uncounted complaints, rejected rows (``dq_rejects``) and rows with a date
    that is not a calendar date (DQ02 reports those). Working-day durations are computed here,
    once per stage row.
-3. Each financial year of the council is rebuilt in its own transaction: its rows are deleted
-   from the six stats tables and inserted again from the facts. A reader (the report, a BI tool)
-   sees the old year or the new year, never a half-built one. The new rows are fingerprinted; when
-   the fingerprint equals the one recorded in ``etl_year_builds``, the transaction is rolled back,
-   so a re-run with the same data commits nothing and reports no year as changed. A year that no
-   longer has any counted date is emptied.
+3. The six stats tables of every year are computed at once, one grouped pass over the facts per
+   table, into temporary ``new_stats_*`` tables (a decade of years costs one pass, not ten).
+   Each year's new rows are fingerprinted; a year whose fingerprint equals the one recorded in
+   ``etl_year_builds`` is left alone, so a re-run with the same data writes nothing and reports
+   no year as changed. Any other year is replaced in its own transaction (its rows deleted from
+   the six stats tables and copied from the new ones), so a reader (the report, a BI tool) sees
+   the old year or the new year, never a half-built one. A year that no longer has any counted
+   date is emptied.
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, delete, func, select, union
+from sqlalchemy import Column, Engine, MetaData, Table, delete, func, select, union
 from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable, DropTable
 
 from csc_complaints.db import sql
 from csc_complaints.settings import Settings
@@ -90,22 +95,26 @@ def build_warehouse(warehouse_engine: Engine, settings: Settings, run_id: str) -
     result = BuildResult(run_id=run_id, council_code=council)
     result.dates_added = refresh_date_dimension(warehouse_engine, council)
     result.fact_rows = rebuild_facts(warehouse_engine, council)
-
-    with warehouse_engine.connect() as conn:
-        fact_years = {row[0] for row in conn.execute(sql(SQL_STEP, "fact_years"), _c(council))}
-        built_years = _years_in_stats(conn, council)
     targets = {name: int(getattr(settings, name)) for name in TARGET_SETTINGS}
 
     changed, removed, unchanged = [], [], []
-    for year in sorted(fact_years | built_years):
-        if year in fact_years:
-            if build_year(warehouse_engine, council, year, targets, run_id):
-                changed.append(year)
-            else:
-                unchanged.append(year)
-        else:
-            empty_year(warehouse_engine, council, year)
-            removed.append(year)
+    # One connection throughout: the new stats live in its temporary tables.
+    with warehouse_engine.connect() as conn:
+        new_tables = compute_stats(conn, council, targets)
+        try:
+            with conn.begin():
+                fact_years = _years_in(conn, new_tables[0])
+                built_years = _years_in_stats(conn, council)
+            for year in sorted(fact_years | built_years):
+                if year not in fact_years:
+                    empty_year(conn, council, year)
+                    removed.append(year)
+                elif replace_year(conn, new_tables, council, year, run_id):
+                    changed.append(year)
+                else:
+                    unchanged.append(year)
+        finally:
+            _drop_new_tables(conn, new_tables)
     result.financial_years = tuple(sorted(fact_years))
     result.changed_years = tuple(changed)
     result.removed_years = tuple(removed)
@@ -122,16 +131,22 @@ def refresh_date_dimension(engine: Engine, council: str) -> int:
     """Add to ``dim_date`` every day of each financial year in which a staged date falls.
 
     Whole financial years (not just the dates seen) so the dimension is a usable calendar; years
-    already complete are skipped, and a day already present is never rewritten. Returns the
+    already complete are skipped, and a day already present is never rewritten. The years come
+    from the staged dates' year-months (``staged_months.sql``): a year is whole, so its months
+    are all it takes to know it, and they are few however many rows there are. Returns the
     number of days added.
     """
     with engine.connect() as conn:
-        texts = [row[0] for row in conn.execute(sql(SQL_STEP, "staged_dates"), _c(council))]
+        months = {
+            value
+            for row in conn.execute(sql(SQL_STEP, "staged_months"), _c(council))
+            for value in row
+        }
         present = {
             row.financial_year: row.days
             for row in conn.execute(sql(SQL_STEP, "dim_date_days_per_year"))
         }
-    years = {financial_year(day) for day in map(parse_iso_date, texts) if day is not None}
+    years = {financial_year(day) for day in map(_first_of_month, months) if day is not None}
     added = 0
     for year in sorted(years):
         first, last = financial_year_bounds(year)
@@ -145,6 +160,12 @@ def refresh_date_dimension(engine: Engine, council: str) -> int:
     return added
 
 
+def _first_of_month(month: str | None) -> date | None:
+    """'2019-05' as 1 May 2019; None for anything that is not a real year-month (a staged date
+    text that is not a date at all; DQ02 reports those rows)."""
+    return parse_iso_date(f"{month}-01") if isinstance(month, str) else None
+
+
 def _count_days(conn: Connection, year: str) -> int:
     query = select(func.count()).select_from(dim_date).where(dim_date.c.financial_year == year)
     return int(conn.execute(query).scalar_one())
@@ -155,9 +176,10 @@ def rebuild_facts(engine: Engine, council: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         _tune_for_bulk(conn)
-        # The planner needs to know how big staging is (just loaded, autovacuum has not looked
-        # yet): without statistics it joins a million stage rows by nested loops.
-        _analyze(conn, [*(table for table, _ in STAGING.values()), dim_date, dq_rejects])
+        # The planner needs to know how big staging is (just loaded, autovacuum may not have
+        # looked yet): without statistics it joins a million stage rows by nested loops. The
+        # extract has usually refreshed them already; only stale ones are refreshed here.
+        _analyze_if_stale(conn, [*(table for table, _ in STAGING.values()), dim_date, dq_rejects])
         # Facts refer to earlier facts (stages keep only counted complaints): delete in reverse.
         for table in reversed(DIMENSIONS_AND_FACTS):
             conn.execute(delete(table).where(table.c.council_code == council))
@@ -185,6 +207,19 @@ def _analyze(conn: Connection, tables) -> None:
             conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
+def _analyze_if_stale(conn: Connection, tables) -> None:
+    """ANALYZE the tables (PostgreSQL) whose rows changed by more than autovacuum's threshold
+    (50 rows + 10%) since their statistics were last taken."""
+    if conn.dialect.name != "postgresql":
+        return
+    stale = set(
+        conn.execute(
+            sql(SQL_STEP, "stale_statistics"), {"tables": [table.name for table in tables]}
+        ).scalars()
+    )
+    _analyze(conn, [table for table in tables if table.name in stale])
+
+
 def _years_in_stats(conn: Connection, council: str) -> set[str]:
     """Years with stats rows or a recorded build (a year that vanished must be emptied)."""
     queries = [
@@ -201,11 +236,61 @@ def _delete_year(conn: Connection, council: str, year: str) -> None:
         )
 
 
-def year_fingerprint(conn: Connection, council: str, year: str) -> tuple[str, int]:
-    """sha256 of the year's rows in the six stats tables (sorted), and how many rows there are."""
+def _new_table(table: Table) -> Table:
+    """A temporary table shaped like the stats table ``table``: ``new_<name>``."""
+    return Table(
+        f"new_{table.name}",
+        MetaData(),
+        *(Column(c.name, c.type) for c in table.columns),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _drop_new_tables(conn: Connection, tables: list[Table]) -> None:
+    """Drop the temporary tables (the connection goes back to the pool, and they with it)."""
+    if conn.in_transaction():
+        conn.rollback()
+    with conn.begin():
+        for table in tables:
+            conn.execute(DropTable(table, if_exists=True))
+
+
+def compute_stats(conn: Connection, council: str, targets: dict[str, int]) -> list[Table]:
+    """Every year's stats rows, into temporary ``new_stats_*`` tables (in STATS_TABLES order).
+
+    ``include/sql/warehouse/stats_<table>.sql`` count each table's figures for all years at
+    once; the ``*_zeros.sql`` steps then give every year every headline and timeliness measure.
+    """
+    new_tables = [_new_table(table) for table in STATS_TABLES]
+    _drop_new_tables(conn, new_tables)  # left on a pooled connection by a failed build
+    params = {"council_code": council, **targets}
+    with conn.begin():
+        _tune_for_bulk(conn)
+        for table in new_tables:
+            conn.execute(CreateTable(table))
+        for table in STATS_TABLES:
+            conn.execute(sql(SQL_STEP, table.name), params)
+        for step in ("stats_headlines_zeros", "stats_timeliness_zeros"):
+            conn.execute(sql(SQL_STEP, step), params)
+    return new_tables
+
+
+def _years_in(conn: Connection, new_headlines: Table) -> set[str]:
+    """The years with counted data: every one has its headline rows (zeros included)."""
+    return set(conn.execute(select(new_headlines.c.financial_year).distinct()).scalars())
+
+
+def year_fingerprint(
+    conn: Connection, council: str, year: str, tables: Sequence[Table] = STATS_TABLES
+) -> tuple[str, int]:
+    """sha256 of the year's rows in the six stats tables (sorted), and how many rows there are.
+
+    ``tables``: the six tables to read, in STATS_TABLES order (the new rows of a build, by
+    default the stats tables themselves); each row is hashed under its stats table's name.
+    """
     digest = hashlib.sha256()
     rows = 0
-    for table in STATS_TABLES:
+    for stats_table, table in zip(STATS_TABLES, tables, strict=True):
         columns = [c for c in table.columns if c.name not in ("council_code", "financial_year")]
         query = (
             select(*columns)
@@ -213,7 +298,7 @@ def year_fingerprint(conn: Connection, council: str, year: str) -> tuple[str, in
             .order_by(*columns)
         )
         for row in conn.execute(query):
-            digest.update(json.dumps([table.name, *row], default=str).encode())
+            digest.update(json.dumps([stats_table.name, *row], default=str).encode())
             digest.update(b"\n")
             rows += 1
     return digest.hexdigest(), rows
@@ -226,24 +311,29 @@ def _recorded_fingerprint(conn: Connection, council: str, year: str) -> str | No
     return conn.execute(query).scalar_one_or_none()
 
 
-def build_year(
-    engine: Engine, council: str, year: str, targets: dict[str, int], run_id: str
+def replace_year(
+    conn: Connection, new_tables: list[Table], council: str, year: str, run_id: str
 ) -> bool:
-    """Replace one year's stats in one transaction; True when its figures changed.
+    """Replace one year's stats by its new rows in one transaction; True when they changed.
 
-    When the new rows fingerprint the same as the recorded build, the transaction is rolled back:
-    nothing is written, not even the build time.
+    When the new rows fingerprint the same as the recorded build, nothing is written, not even
+    the build time.
     """
-    params = {"council_code": council, "financial_year": year, **targets}
-    with engine.connect() as conn, conn.begin() as transaction:
-        previous = _recorded_fingerprint(conn, council, year)
-        _delete_year(conn, council, year)
-        for table in STATS_TABLES:
-            conn.execute(sql(SQL_STEP, table.name), params)
-        fingerprint, rows = year_fingerprint(conn, council, year)
-        if fingerprint == previous:
-            transaction.rollback()
+    with conn.begin():
+        fingerprint, rows = year_fingerprint(conn, council, year, new_tables)
+        if fingerprint == _recorded_fingerprint(conn, council, year):
             return False
+        _delete_year(conn, council, year)
+        for stats_table, new in zip(STATS_TABLES, new_tables, strict=True):
+            names = [c.name for c in stats_table.columns]
+            conn.execute(
+                stats_table.insert().from_select(
+                    names,
+                    select(*(new.c[name] for name in names)).where(
+                        new.c.council_code == council, new.c.financial_year == year
+                    ),
+                )
+            )
         conn.execute(
             delete(etl_year_builds).where(
                 etl_year_builds.c.council_code == council,
@@ -260,14 +350,13 @@ def build_year(
                 run_id=run_id,
             )
         )
-        transaction.commit()
     log.info("stats %s %s replaced (%d rows) by %s", council, year, rows, run_id)
     return True
 
 
-def empty_year(engine: Engine, council: str, year: str) -> None:
+def empty_year(conn: Connection, council: str, year: str) -> None:
     """A year with no counted data any more: delete its stats and its build record, atomically."""
-    with engine.begin() as conn:
+    with conn.begin():
         _delete_year(conn, council, year)
         conn.execute(
             delete(etl_year_builds).where(

@@ -218,6 +218,11 @@ ADDED_INDEXES = tuple(i for i in dq_rejects.indexes if i.name == "ix_dq_rejects_
 # Facts hold the staged rows that count: not deleted, not belonging to a deleted or uncounted
 # complaint, not in dq_rejects, every date a real calendar date. Each counted date carries its
 # financial year; each stage row carries its working-day durations, computed once here.
+# The facts have no primary key and no index: they are rebuilt whole from staging on every
+# build, read by grouped passes (the stats of every year at once) and hash joins, and a fact row
+# is unique by construction (it is a staging row, and staging's key is unique; RC01 would see a
+# row counted twice). Keeping a million-row index up to date during each rebuild would cost
+# more than the rest of the rebuild together.
 
 # Shared by every council: England and Wales bank holidays are the same for all of them.
 dim_date = Table(
@@ -263,8 +268,6 @@ fact_complaints = Table(
     Column("qualifying", Boolean, nullable=False),
     Column("issue", String(40), nullable=True),
     Column("channel", String(20), nullable=True),
-    PrimaryKeyConstraint("council_code", "complaint_id"),
-    Index("ix_fact_complaints_received_fy", "council_code", "received_fy"),
 )
 
 fact_stages = Table(
@@ -290,10 +293,6 @@ fact_stages = Table(
     Column("wd_request_to_panel", Integer, nullable=True),
     Column("wd_panel_to_report", Integer, nullable=True),
     Column("wd_report_to_response", Integer, nullable=True),
-    PrimaryKeyConstraint("council_code", "stage_id"),
-    # The stats of a year select stage rows by the year of one of their dates.
-    Index("ix_fact_stages_requested_fy", "council_code", "requested_fy"),
-    Index("ix_fact_stages_response_fy", "council_code", "response_fy"),
 )
 
 fact_feedback = Table(
@@ -305,8 +304,6 @@ fact_feedback = Table(
     Column("team_id", Integer, nullable=False),
     Column("received_date", String(10), nullable=False),
     Column("received_fy", String(7), nullable=False),
-    PrimaryKeyConstraint("council_code", "feedback_id"),
-    Index("ix_fact_feedback_received_fy", "council_code", "received_fy"),
 )
 
 fact_ombudsman_cases = Table(
@@ -321,7 +318,6 @@ fact_ombudsman_cases = Table(
     Column("decision_fy", String(7), nullable=True),
     Column("decision", String(60), nullable=True),
     Column("maladministration", Boolean, nullable=True),
-    PrimaryKeyConstraint("council_code", "ombudsman_case_id"),
 )
 
 fact_learning_actions = Table(
@@ -336,7 +332,14 @@ fact_learning_actions = Table(
     Column("action_text", Text, nullable=True),  # written for publication
     Column("status", String(20), nullable=True),
     Column("completed_date", String(10), nullable=True),
-    PrimaryKeyConstraint("council_code", "action_id"),
+)
+
+FACTS = (
+    fact_complaints,
+    fact_stages,
+    fact_feedback,
+    fact_ombudsman_cases,
+    fact_learning_actions,
 )
 
 # In load order: a fact may be built from the ones before it (stages keep only counted complaints).
@@ -435,10 +438,29 @@ STATS_TABLES = (
 )
 
 
+# Indexes that earlier versions created and nothing reads any more (the facts' year indexes,
+# from when the stats were counted one year at a time): dropped, as each costs every rebuild.
+RETIRED_INDEXES = (
+    "ix_fact_complaints_received_fy",
+    "ix_fact_stages_requested_fy",
+    "ix_fact_stages_response_fy",
+    "ix_fact_feedback_received_fy",
+)
+
+
 def create_warehouse_schema(engine) -> None:
     """Create every warehouse table and index that does not exist yet (idempotent)."""
     metadata.create_all(engine)
     with engine.begin() as conn:
+        for name in RETIRED_INDEXES:
+            conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+        if conn.dialect.name == "postgresql":
+            # The facts' primary keys of earlier versions (SQLite cannot drop a constraint; its
+            # facts are small and keep theirs).
+            for table in FACTS:
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS {table.name}_pkey"
+                )
         for index in ADDED_INDEXES:
             # IF NOT EXISTS (both dialects) rather than a check then a create, which two tasks
             # running at once could both pass.

@@ -1,7 +1,7 @@
--- Qualifying complaints received in the year, by primary issue.
-INSERT INTO stats_issues (council_code, financial_year, issue, label, complaints)
+-- Qualifying complaints received in each financial year, by primary issue.
+INSERT INTO new_stats_issues (council_code, financial_year, issue, label, complaints)
 SELECT c.council_code, c.received_fy, c.issue, i.label, COUNT(*)
 FROM fact_complaints c
 JOIN dim_issue_category i ON i.council_code = c.council_code AND i.code = c.issue
-WHERE c.council_code = :council_code AND c.received_fy = :financial_year AND c.qualifying
+WHERE c.council_code = :council_code AND c.qualifying
 GROUP BY c.council_code, c.received_fy, c.issue, i.label
