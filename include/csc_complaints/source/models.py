@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -37,6 +38,17 @@ OUTCOMES = (
 )
 FEEDBACK_KINDS = ("compliment", "comment")
 LEARNING_STATUSES = ("open", "completed")
+
+
+def _deleted_rows_index(table: str, key: str) -> Index:
+    """The keys of the soft-deleted rows only (a partial index, small: few rows are deleted).
+
+    The extract counts the rows that are not deleted on every run (RC01, completeness) as all
+    rows (the primary key's index) less the deleted ones (this index), so the count reads two
+    indexes instead of every row of the table.
+    """
+    deleted = text("deleted_at IS NOT NULL")
+    return Index(f"ix_{table}_deleted", key, postgresql_where=deleted, sqlite_where=deleted)
 
 
 class SourceBase(DeclarativeBase):
@@ -86,7 +98,10 @@ class Complaint(_Audited, SourceBase):
     issue: Mapped[str] = mapped_column(ForeignKey("issue_categories.code"), nullable=False)
     channel: Mapped[str | None] = mapped_column(String(20))
     summary: Mapped[str | None] = mapped_column(Text)  # personal data
-    __table_args__ = (Index("ix_complaints_updated_at", "updated_at"),)
+    __table_args__ = (
+        Index("ix_complaints_updated_at", "updated_at"),
+        _deleted_rows_index("complaints", "complaint_id"),
+    )
 
 
 class ComplaintStage(_Audited, SourceBase):
@@ -106,6 +121,7 @@ class ComplaintStage(_Audited, SourceBase):
     __table_args__ = (
         UniqueConstraint("complaint_id", "stage", name="uq_complaint_stages_complaint_stage"),
         Index("ix_complaint_stages_updated_at", "updated_at"),
+        _deleted_rows_index("complaint_stages", "stage_id"),
     )
 
 
@@ -116,7 +132,10 @@ class Feedback(_Audited, SourceBase):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.team_id"), nullable=False)
     received_date: Mapped[date] = mapped_column(Date, nullable=False)
     summary: Mapped[str | None] = mapped_column(Text)  # personal data
-    __table_args__ = (Index("ix_feedback_updated_at", "updated_at"),)
+    __table_args__ = (
+        Index("ix_feedback_updated_at", "updated_at"),
+        _deleted_rows_index("feedback", "feedback_id"),
+    )
 
 
 class OmbudsmanCase(_Audited, SourceBase):
@@ -127,7 +146,10 @@ class OmbudsmanCase(_Audited, SourceBase):
     decision_date: Mapped[date | None] = mapped_column(Date)
     decision: Mapped[str | None] = mapped_column(String(60))
     maladministration: Mapped[bool | None] = mapped_column(Boolean)
-    __table_args__ = (Index("ix_ombudsman_cases_updated_at", "updated_at"),)
+    __table_args__ = (
+        Index("ix_ombudsman_cases_updated_at", "updated_at"),
+        _deleted_rows_index("ombudsman_cases", "ombudsman_case_id"),
+    )
 
 
 class LearningAction(_Audited, SourceBase):
@@ -139,7 +161,10 @@ class LearningAction(_Audited, SourceBase):
     action_text: Mapped[str] = mapped_column(Text, nullable=False)  # written for publication
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     completed_date: Mapped[date | None] = mapped_column(Date)
-    __table_args__ = (Index("ix_learning_actions_updated_at", "updated_at"),)
+    __table_args__ = (
+        Index("ix_learning_actions_updated_at", "updated_at"),
+        _deleted_rows_index("learning_actions", "action_id"),
+    )
 
 
 def create_source_schema(engine) -> None:
