@@ -29,7 +29,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Column, Engine, MetaData, Table, delete, func, select, union
+from sqlalchemy import (
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    func,
+    select,
+    union,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable, DropTable
 
@@ -41,8 +52,11 @@ from csc_complaints.warehouse.schema import (
     STATS_TABLES,
     create_warehouse_schema,
     dim_date,
+    dim_issue_category,
+    dim_team,
     dq_rejects,
     etl_year_builds,
+    fact_complaints,
 )
 from csc_complaints.working_days import (
     date_dimension_rows,
@@ -54,6 +68,10 @@ from csc_complaints.working_days import (
 log = logging.getLogger(__name__)
 
 SQL_STEP = "warehouse"
+# Built tables that later steps join (facts refer to counted complaints, the stats to teams and
+# issue categories): analysed as soon as they are built, so the planner knows their size. The
+# other facts are only read whole, by grouped passes, and autovacuum analyses them later.
+JOINED_LATER = (dim_team, dim_issue_category, fact_complaints)
 # The timeliness targets in working days, bound into stats_timeliness.sql by these names.
 TARGET_SETTINGS = (
     "stage1_target_wd",
@@ -184,13 +202,10 @@ def rebuild_facts(engine: Engine, council: str) -> dict[str, int]:
         for table in reversed(DIMENSIONS_AND_FACTS):
             conn.execute(delete(table).where(table.c.council_code == council))
         for table in DIMENSIONS_AND_FACTS:
-            conn.execute(sql(SQL_STEP, table.name), _c(council))
-            _analyze(conn, [table])  # later facts and the stats join it
-            counts[table.name] = int(
-                conn.execute(
-                    select(func.count()).select_from(table).where(table.c.council_code == council)
-                ).scalar_one()
-            )
+            # The council's rows were all deleted above: what the step inserts is what it has.
+            counts[table.name] = conn.execute(sql(SQL_STEP, table.name), _c(council)).rowcount
+            if table in JOINED_LATER:
+                _analyze(conn, [table])
     return counts
 
 
@@ -255,23 +270,57 @@ def _drop_new_tables(conn: Connection, tables: list[Table]) -> None:
             conn.execute(DropTable(table, if_exists=True))
 
 
+def _stage_counts_table() -> Table:
+    """Temporary: the council's stage rows counted by everything the stage-based stats group
+    or filter them by (filled by ``stage_counts.sql``)."""
+    return Table(
+        "stage_counts",
+        MetaData(),
+        Column("stage", Integer),
+        Column("team_id", Integer),
+        Column("outcome", String(30)),
+        *(
+            Column(name, String(7))
+            for name in ("requested_fy", "response_fy", "panel_fy", "panel_report_fy")
+        ),
+        *(
+            Column(name, Integer)
+            for name in (
+                "response_within_target",
+                "response_within_extended",
+                "panel_within_target",
+                "panel_report_within_target",
+                "director_within_target",
+                "stage_rows",
+            )
+        ),
+        prefixes=["TEMPORARY"],
+    )
+
+
 def compute_stats(conn: Connection, council: str, targets: dict[str, int]) -> list[Table]:
     """Every year's stats rows, into temporary ``new_stats_*`` tables (in STATS_TABLES order).
 
+    ``stage_counts.sql`` first counts the stage rows in one pass; then
     ``include/sql/warehouse/stats_<table>.sql`` count each table's figures for all years at
-    once; the ``*_zeros.sql`` steps then give every year every headline and timeliness measure.
+    once, and the ``*_zeros.sql`` steps give every year every headline and timeliness measure.
     """
     new_tables = [_new_table(table) for table in STATS_TABLES]
-    _drop_new_tables(conn, new_tables)  # left on a pooled connection by a failed build
+    work_tables = [_stage_counts_table(), *new_tables]
+    _drop_new_tables(conn, work_tables)  # left on a pooled connection by a failed build
     params = {"council_code": council, **targets}
-    with conn.begin():
-        _tune_for_bulk(conn)
-        for table in new_tables:
-            conn.execute(CreateTable(table))
-        for table in STATS_TABLES:
-            conn.execute(sql(SQL_STEP, table.name), params)
-        for step in ("stats_headlines_zeros", "stats_timeliness_zeros"):
-            conn.execute(sql(SQL_STEP, step), params)
+    try:
+        with conn.begin():
+            _tune_for_bulk(conn)
+            for table in work_tables:
+                conn.execute(CreateTable(table))
+            conn.execute(sql(SQL_STEP, "stage_counts"), params)
+            for table in STATS_TABLES:
+                conn.execute(sql(SQL_STEP, table.name), params)
+            for step in ("stats_headlines_zeros", "stats_timeliness_zeros"):
+                conn.execute(sql(SQL_STEP, step), params)
+    finally:
+        _drop_new_tables(conn, work_tables[:1])
     return new_tables
 
 

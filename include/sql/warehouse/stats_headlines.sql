@@ -1,6 +1,6 @@
 -- The headline counts of one council, every financial year at once (DATA.md section 2): one
--- grouped pass per fact table (and per date a stage row is counted by), a row per year and
--- measure that has something to count. stats_headlines_zeros.sql then adds the measures a year
+-- grouped pass per fact table (the stage rows' counts come from stage_counts.sql), a row per
+-- year and measure that has something to count. stats_headlines_zeros.sql then adds the measures a year
 -- has nothing for as zeros, so a reader sees "0" rather than a missing figure.
 INSERT INTO new_stats_headlines (council_code, financial_year, measure, value)
 SELECT :council_code, counted.financial_year, counted.measure, counted.value
@@ -20,14 +20,13 @@ FROM (
   WHERE council_code = :council_code AND kind IN ('compliment', 'comment')
   GROUP BY received_fy, kind
   UNION ALL
-  SELECT requested_fy, 'stage' || CAST(stage AS VARCHAR(1)) || '_received', COUNT(*)
-  FROM fact_stages
-  WHERE council_code = :council_code AND stage IN (1, 2, 3)
+  SELECT requested_fy, 'stage' || CAST(stage AS VARCHAR(1)) || '_received', SUM(stage_rows)
+  FROM stage_counts
   GROUP BY requested_fy, stage
   UNION ALL
-  SELECT response_fy, 'stage' || CAST(stage AS VARCHAR(1)) || '_decisions', COUNT(*)
-  FROM fact_stages
-  WHERE council_code = :council_code AND stage IN (1, 2, 3) AND response_fy IS NOT NULL
+  SELECT response_fy, 'stage' || CAST(stage AS VARCHAR(1)) || '_decisions', SUM(stage_rows)
+  FROM stage_counts
+  WHERE response_fy IS NOT NULL
   GROUP BY response_fy, stage
   UNION ALL
   SELECT referred_fy, 'ombudsman_referred', COUNT(*)

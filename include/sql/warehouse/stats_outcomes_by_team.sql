@@ -1,12 +1,12 @@
 -- Stage N decisions in each financial year (response_date), by the stage row's team and the
--- outcome.
+-- outcome (summed from stage_counts.sql's counts).
 INSERT INTO new_stats_outcomes_by_team (
   council_code, financial_year, stage, service_area, team, outcome, decisions
 )
-SELECT s.council_code, s.response_fy, s.stage, t.service_area, t.team_name, s.outcome, COUNT(*)
-FROM fact_stages s
-JOIN dim_team t ON t.council_code = s.council_code AND t.team_id = s.team_id
-WHERE s.council_code = :council_code
-  AND s.response_fy IS NOT NULL
+SELECT t.council_code, s.response_fy, s.stage, t.service_area, t.team_name, s.outcome,
+       SUM(s.stage_rows)
+FROM stage_counts s
+JOIN dim_team t ON t.council_code = :council_code AND t.team_id = s.team_id
+WHERE s.response_fy IS NOT NULL
   AND s.outcome IS NOT NULL
-GROUP BY s.council_code, s.response_fy, s.stage, t.service_area, t.team_name, s.outcome
+GROUP BY t.council_code, s.response_fy, s.stage, t.service_area, t.team_name, s.outcome

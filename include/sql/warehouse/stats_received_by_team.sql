@@ -1,10 +1,9 @@
 -- Stage N received in each financial year (requested_date), by the stage row's team and
--- service area.
+-- service area (summed from stage_counts.sql's counts).
 INSERT INTO new_stats_received_by_team (
   council_code, financial_year, stage, service_area, team, received
 )
-SELECT s.council_code, s.requested_fy, s.stage, t.service_area, t.team_name, COUNT(*)
-FROM fact_stages s
-JOIN dim_team t ON t.council_code = s.council_code AND t.team_id = s.team_id
-WHERE s.council_code = :council_code
-GROUP BY s.council_code, s.requested_fy, s.stage, t.service_area, t.team_name
+SELECT t.council_code, s.requested_fy, s.stage, t.service_area, t.team_name, SUM(s.stage_rows)
+FROM stage_counts s
+JOIN dim_team t ON t.council_code = :council_code AND t.team_id = s.team_id
+GROUP BY t.council_code, s.requested_fy, s.stage, t.service_area, t.team_name
