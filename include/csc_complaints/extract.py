@@ -51,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy.schema import CreateIndex, CreateTable, DropIndex, DropTable
 
 from csc_complaints.db import sql
 from csc_complaints.pg_copy import copy_text, pipe_copy
@@ -460,9 +460,29 @@ def _copy_rows(
         cursor.close()
 
 
-def _nothing_staged(warehouse: Connection, table: Table, council_code: str) -> bool:
-    found = select(table.c.council_code).where(table.c.council_code == council_code).limit(1)
+def _nothing_staged(warehouse: Connection, table: Table, council_code: str | None) -> bool:
+    """No row of ``council_code`` in ``table`` (None: no row of any council)."""
+    found = select(table.c.council_code).limit(1)
+    if council_code is not None:
+        found = found.where(table.c.council_code == council_code)
     return warehouse.execute(found).first() is None
+
+
+def _drop_indexes(warehouse: Connection, table: Table) -> None:
+    """Drop a staging table's primary key and indexes (PostgreSQL names the key <table>_pkey)."""
+    warehouse.exec_driver_sql(f"ALTER TABLE {table.name} DROP CONSTRAINT {table.name}_pkey")
+    for index in table.indexes:
+        warehouse.execute(DropIndex(index))
+
+
+def _create_indexes(warehouse: Connection, table: Table) -> None:
+    """Build a staging table's primary key and indexes again, as its schema defines them."""
+    # As text, not SQLAlchemy's AddConstraint, which marks the shared table definition so that
+    # a later CREATE TABLE (another warehouse, in the same process) would leave the key out.
+    key = ", ".join(column.name for column in table.primary_key.columns)
+    warehouse.exec_driver_sql(f"ALTER TABLE {table.name} ADD PRIMARY KEY ({key})")
+    for index in table.indexes:
+        warehouse.execute(CreateIndex(index))
 
 
 def _copy_straight_into_staging(
@@ -486,6 +506,12 @@ def _copy_straight_into_staging(
     table, _ = STAGING[source_table]
     savepoint = warehouse.begin_nested()
     try:
+        # No council has rows in it (a new warehouse): PostgreSQL's own advice for a bulk load
+        # applies, load first and build the indexes after, which is quicker than keeping them up
+        # to date row by row. DDL is transactional: a failure restores them with the savepoint.
+        rebuild_indexes = _nothing_staged(warehouse, table, council_code=None)
+        if rebuild_indexes:
+            _drop_indexes(warehouse, table)
         copied = _copy_rows(
             source,
             warehouse,
@@ -496,11 +522,17 @@ def _copy_straight_into_staging(
             batch_size,
             bookkeeping=("council_code", "_run_id"),
         )
-    except Exception as exc:  # psycopg2's own error: COPY runs on the driver's cursor
-        if not str(getattr(exc, "pgcode", "") or "").startswith("23"):
+        if rebuild_indexes:
+            _create_indexes(warehouse, table)  # the primary key refuses a duplicated key here
+    except Exception as exc:  # COPY raises psycopg2's own error, the DDL SQLAlchemy's
+        if not str(getattr(getattr(exc, "orig", exc), "pgcode", "") or "").startswith("23"):
             raise
         savepoint.rollback()  # an integrity violation (class 23): a duplicated or missing key
-        log.info("extract %s: %s; staging it through the landing table", source_table, exc)
+        log.info(
+            "extract %s: %s; staging it through the landing table",
+            source_table,
+            " ".join(str(getattr(exc, "orig", exc)).split()),
+        )
         return False
     savepoint.commit()
     rows_read, high_water_mark = warehouse.execute(
