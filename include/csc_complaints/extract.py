@@ -12,7 +12,10 @@ a failure half-way leaves the warehouse, and so the next run's starting point, a
 On a PostgreSQL warehouse the changed rows are not sent row by row: they are COPY'd into a
 temporary table (straight from the source's own COPY when the source is PostgreSQL too) and
 staged with one set-based INSERT ... ON CONFLICT DO UPDATE ... WHERE changed per table, so a
-million rows take seconds and memory stays flat. SQLite keeps the batched executemany path.
+million rows take seconds and memory stays flat. A council's first load of a table (nothing of
+it staged yet) is a bulk load and is COPY'd straight into staging; into a staging table no
+council has rows in yet, with its indexes built after the load. SQLite keeps the batched
+executemany path.
 
 Only the columns the extract SQL selects (``include/sql/extract/<table>.sql``) are copied: no
 complainant, name, contact detail or free-text summary ever leaves the source.
