@@ -592,3 +592,24 @@ def test_an_existing_warehouse_gets_the_rejects_source_row_index(new_database):
         assert indexes["ix_dq_rejects_source_row"] == ["council_code", "source_table", "source_key"]
     finally:
         engine.dispose()
+
+
+def test_an_existing_warehouse_gets_the_learning_actions_year_index(new_database):
+    """The report reads one year's learning actions: an index, not a scan of every year."""
+    from sqlalchemy import inspect, text
+
+    from csc_complaints.warehouse.schema import create_warehouse_schema
+
+    engine = make_engine(new_database())
+    try:
+        create_warehouse_schema(engine)
+        with engine.begin() as conn:  # a warehouse created before the index existed
+            conn.execute(text("DROP INDEX ix_fact_learning_actions_agreed_fy"))
+        create_warehouse_schema(engine)
+        indexes = {
+            i["name"]: i["column_names"]
+            for i in inspect(engine).get_indexes("fact_learning_actions")
+        }
+        assert indexes["ix_fact_learning_actions_agreed_fy"] == ["council_code", "agreed_fy"]
+    finally:
+        engine.dispose()

@@ -337,7 +337,10 @@ fact_learning_actions = Table(
     Column("status", String(20), nullable=True),
     Column("completed_date", String(10), nullable=True),
     PrimaryKeyConstraint("council_code", "action_id"),
+    # The annual report reads one year's actions: without this it scans every year's.
+    Index("ix_fact_learning_actions_agreed_fy", "council_code", "agreed_fy"),
 )
+ADDED_INDEXES += tuple(fact_learning_actions.indexes)  # older warehouses lack it too
 
 # In load order: a fact may be built from the ones before it (stages keep only counted complaints).
 DIMENSIONS_AND_FACTS = (
