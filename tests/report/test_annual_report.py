@@ -579,6 +579,9 @@ def test_report_queries_run_on_sqlite_and_postgresql(new_database, settings_):
     assert sum(c.count for c in year.received_by_team(1)) == 57
     assert [a.text for a in year.learning].count(LITERAL_TEXT) == 1
     assert len(year.learning) == sum(len(t) for t in LEARNING.values())
+    # The prior year is read for its figures only: its learning actions are never printed.
+    figures_only = load_year(engine, settings_.council_code, FinancialYear.parse(FY), False)
+    assert figures_only.learning == [] and figures_only.headlines == year.headlines
     other_council = load_year(engine, "E99999999", FinancialYear.parse(FY))
     assert not other_council.present
     engine.dispose()

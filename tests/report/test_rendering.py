@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 
 import pypdf
+import pytest
 
 from csc_complaints.report.charts import drawing_for, split_to_fit
-from csc_complaints.report.content import Chart, Document, Heading, Paragraph, Table, TableRow
+from csc_complaints.report.content import (
+    Chart,
+    Document,
+    Heading,
+    Paragraph,
+    Table,
+    TableRow,
+    Texts,
+)
 from csc_complaints.report.render_pdf import render_pdf
 
 
@@ -55,3 +64,104 @@ def test_many_teams_lay_out_over_several_pages(tmp_path):
     table_pages = [p for p in pages if re.search(r"(?<!Locality )Team \d+ \d+ \d+", p)]
     assert len(table_pages) >= 2
     assert all("Team Now Total" in p for p in table_pages)
+
+
+# --- learning texts in bulk, Contents in one layout pass ----------------------------------------
+
+TEAMS = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"]
+FOOTER = "A Council - Children's Social Care complaints annual report 2019/20"
+
+
+def _action(team: str, n: int) -> str:
+    """A unique text of one to eight lines, some with markup characters to print literally."""
+    words = " ".join(["it was agreed that letters would be reviewed"] * (n % 8 * 2 + 1))
+    markup = ' <b>bold</b> & "quoted" <i>' if n % 5 == 0 else ""
+    return f"Action {team[0]}-{n:03d}:{markup} {words}."
+
+
+def _learning_document() -> Document:
+    blocks: list = [
+        Heading(1, "Introduction"),
+        Paragraph("The year's figures."),
+        Heading(1, "Organisational Learning"),
+        Paragraph("Learning agreed during the year, by team."),
+    ]
+    for size, team in zip((1, 2, 40, 90, 150, 60), TEAMS, strict=True):
+        blocks.append(Heading(2, f"Team {team}", toc=False))
+        blocks.append(Texts(tuple(_action(team, n) for n in range(size))))
+    blocks += [
+        Heading(1, "Performance"),
+        Heading(2, "Timescales"),
+        Paragraph("Timescales met."),
+        Heading(1, "Annex"),
+        Paragraph("How the figures were checked."),
+    ]
+    return Document(
+        title_lines=("Report",),
+        council_name="A Council",
+        year_label="2019/20",
+        title="Report 2019/20",
+        blocks=blocks,
+    )
+
+
+@pytest.fixture(scope="module")
+def learning_pdf(tmp_path_factory):
+    path = tmp_path_factory.mktemp("learning") / "learning.pdf"
+    render_pdf(_learning_document(), path, draft=False)
+    reader = pypdf.PdfReader(path)
+    pages = [" ".join(p.extract_text().split()) for p in reader.pages]
+    return {"path": path, "reader": reader, "pages": pages}
+
+
+def _without_furniture(page: str) -> str:
+    return re.sub(r"Page \d+", "", page.replace(FOOTER, "")).strip()
+
+
+def test_every_learning_text_is_printed_once_literally_and_long_runs_flow(learning_pdf):
+    pages = [_without_furniture(p) for p in learning_pdf["pages"]]
+    body = " ".join(" ".join(pages).split())
+    texts = [t for b in _learning_document().blocks if isinstance(b, Texts) for t in b.items]
+    for text in texts:
+        assert body.count(" ".join(text.split())) == 1, text
+    assert len(pages) > 20
+    assert '<b>bold</b> & "quoted" <i>' in body
+    # Runs split between lines: some texts start on one page and end on the next.
+    whole_on_a_page = [t for t in texts if any(" ".join(t.split()) in p for p in pages)]
+    assert len(whole_on_a_page) < len(texts)
+
+
+def test_a_team_heading_is_on_the_page_of_its_first_text(learning_pdf):
+    pages = learning_pdf["pages"]
+    for team in TEAMS:
+        [page] = [p for p in pages if re.search(rf"Team {team} Action {team[0]}-000:", p)]
+        assert page.index(f"Team {team}") < page.index(f"Action {team[0]}-000:")
+
+
+def test_contents_page_numbers_are_the_pages_of_the_headings(learning_pdf):
+    reader, pages = learning_pdf["reader"], learning_pdf["pages"]
+    layout = reader.pages[1].extract_text(extraction_mode="layout")
+    contents = {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^\s*(\S.*?)\s+(?:\.\s+)+(\d+)\s*$", layout, flags=re.M)
+    }
+    assert list(contents) == [
+        "Introduction",
+        "Organisational Learning",
+        "Performance",
+        "Timescales",
+        "Annex",
+    ]
+    assert contents["Performance"] > 20  # laid out once, yet numbered after the learning pages
+    outline = [o for item in reader.outline for o in (item if isinstance(item, list) else [item])]
+    bookmarks = {o.title: reader.get_destination_page_number(o) + 1 for o in outline}
+    for title, page in contents.items():
+        assert bookmarks[title] == page, title
+        first = next(n for n, text in enumerate(pages[2:], start=3) if title in text)
+        assert first == page, title
+
+
+def test_a_learning_heavy_report_is_byte_identical_when_built_again(learning_pdf, tmp_path):
+    again = tmp_path / "again.pdf"
+    render_pdf(_learning_document(), again, draft=False)
+    assert again.read_bytes() == learning_pdf["path"].read_bytes()

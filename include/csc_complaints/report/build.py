@@ -209,7 +209,7 @@ def build_report(
         raise YearNotReady(
             f"the warehouse holds no stats for {year.label} (council {settings.council_code})"
         )
-    prior = load_year(warehouse_engine, settings.council_code, year.prior)
+    prior = load_year(warehouse_engine, settings.council_code, year.prior, learning=False)
     document = build_document(current, prior, settings, reconciliation)
     draft = not final
 

@@ -45,6 +45,17 @@ class Bullets:
 
 
 @dataclass(frozen=True)
+class Texts:
+    """Free texts from the source (one team's learning actions), one body paragraph each.
+
+    A block of its own because there can be thousands: the PDF lays the run out as plain text
+    (no markup to parse) that flows across pages, and the HTML prints one ``<p>`` per text.
+    """
+
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class TableRow:
     cells: tuple[str, ...]
     kind: str = "row"  # area | row | subtotal | total
@@ -69,7 +80,7 @@ class Chart:
     alt: str  # the text alternative, with every number of the chart
 
 
-Block = Heading | Paragraph | Bullets | Table | Chart
+Block = Heading | Paragraph | Bullets | Texts | Table | Chart
 
 
 @dataclass
@@ -422,15 +433,15 @@ class _Builder:
             self.words("no_learning", self.fy)
             return
         self.words("organisational_learning", self.fy)
+        missing = wording("learning_text_missing")
         by_team: dict[tuple[str, str], list[str]] = defaultdict(list)
         for action in actions:
-            by_team[(action.service_area, action.team)].append(action.text)
+            by_team[(action.service_area, action.team)].append(action.text or missing)
         for (_area, team), texts in sorted(
             by_team.items(), key=lambda kv: [s.lower() for s in kv[0]]
         ):
             self.h(2, team, toc=False)
-            for text in texts:
-                self.p(text or wording("learning_text_missing"))
+            self.blocks.append(Texts(tuple(texts)))
 
     # --- performance -----------------------------------------------------------------------
 

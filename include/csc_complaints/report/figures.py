@@ -118,8 +118,14 @@ def stats_row_count(engine: Engine, council_code: str, year: FinancialYear) -> i
         return int(connection.execute(sql("report", "year_stats_rows"), params).scalar_one())
 
 
-def load_year(engine: Engine, council_code: str, year: FinancialYear) -> YearFigures:
-    """Read one year's figures and learning actions from the warehouse."""
+def load_year(
+    engine: Engine, council_code: str, year: FinancialYear, learning: bool = True
+) -> YearFigures:
+    """Read one year's figures and (unless ``learning`` is false) its learning actions.
+
+    The report prints only the report year's learning actions: the prior year, read for its
+    figures, skips them (a big council agrees thousands a year).
+    """
     params = {"council_code": council_code, "financial_year": year.label}
     figures = YearFigures(year=year, present=stats_row_count(engine, council_code, year) > 0)
     with engine.connect() as connection:
@@ -144,8 +150,9 @@ def load_year(engine: Engine, council_code: str, year: FinancialYear) -> YearFig
         figures.feedback = dict(feedback)
         for row in _rows(connection, "stats_timeliness", params):
             figures.timeliness[row.measure] = (int(row.responses), int(row.within_target))
-        figures.learning = [
-            LearningAction(r.service_area, r.team, r.agreed_date, r.action_text or "")
-            for r in _rows(connection, "learning_actions", params)
-        ]
+        if learning:
+            figures.learning = [
+                LearningAction(r.service_area, r.team, r.agreed_date, r.action_text or "")
+                for r in _rows(connection, "learning_actions", params)
+            ]
     return figures

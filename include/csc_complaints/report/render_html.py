@@ -21,6 +21,7 @@ from csc_complaints.report.content import (
     Heading,
     Paragraph,
     Table,
+    Texts,
     wording,
 )
 
@@ -65,6 +66,8 @@ def render_html(document: Document, draft: bool) -> str:
             blocks.append({"kind": "paragraph", "text": block.text, "style": block.style})
         elif isinstance(block, Bullets):
             blocks.append({"kind": "bullets", "entries": block.items})
+        elif isinstance(block, Texts):
+            blocks.append({"kind": "texts", "entries": block.items})
         elif isinstance(block, Chart):
             svg = svg_for(block).encode("utf-8")
             blocks.append(

@@ -4,20 +4,40 @@ Invariant mode fixes the creation date and document ID, so the same document mod
 gives the same bytes. Cover, "Contents" with page numbers, bookmarks for every listed heading,
 page numbers in the footer, title/author/subject/language in the metadata, and a DRAFT mark on
 every page until the report is signed off. Every text from the model is XML-escaped before it
-reaches a Paragraph, so ``<``, ``&`` and quotes print as themselves.
+reaches a Paragraph, so ``<``, ``&`` and quotes print as themselves; learning-action texts are
+not parsed as markup at all (``pdf_layout.PlainText``).
+
+The document is laid out once (``build``, not ``multiBuild``): the Contents lists the headings
+the model marks, so its size is known before layout, and its page numbers and the bookmarks are
+filled in when the canvas is saved (``pdf_layout.HeldPagesCanvas``). Laying thousands of
+learning actions out two or three times over was most of a big year's build time.
 """
 
 from __future__ import annotations
 
+from functools import partial
 from xml.sax.saxutils import escape
 
-from csc_complaints.report.content import Bullets, Chart, Document, Heading, Paragraph, Table
+from csc_complaints.report.content import (
+    Bullets,
+    Chart,
+    Document,
+    Heading,
+    Paragraph,
+    Table,
+    Texts,
+)
 
 BLUE = "#1d70b8"
 DARK = "#0b0c0c"
 AREA_FILL = "#dbe6f2"
 TOTAL_FILL = "#b7cde6"
 DRAFT_COLOUR = "#d4351c"
+
+# How a unit of flowables sits in the story (render_pdf).
+KEEP = "keep"  # kept together on one page
+GLUE = "glue"  # kept together with the unit after it
+FLOWS = "flows"  # free to split across pages
 
 
 def _text(value: str) -> str:
@@ -162,9 +182,14 @@ def render_pdf(document: Document, path, draft: bool) -> None:
     )
     from reportlab.platypus import Paragraph as RLParagraph
     from reportlab.platypus import Table as RLTable
-    from reportlab.platypus.tableofcontents import TableOfContents
 
     from csc_complaints.report.charts import drawing_for, split_to_fit
+    from csc_complaints.report.pdf_layout import (
+        Contents,
+        HeldPagesCanvas,
+        PlainText,
+        WordWidths,
+    )
 
     styles = _styles()
     page_width, page_height = A4
@@ -183,16 +208,16 @@ def render_pdf(document: Document, path, draft: bool) -> None:
             self.plain_text = heading.text
             self.key = key
 
+    page_of: dict[str, int] = {}  # bookmark key of a listed heading -> its page
+
     class ReportTemplate(BaseDocTemplate):
         def afterFlowable(self, flowable) -> None:
             if isinstance(flowable, HeadingParagraph) and flowable.listed:
-                self.canv.bookmarkPage(flowable.key)
-                self.canv.addOutlineEntry(
-                    flowable.plain_text, flowable.key, level=flowable.outline_level, closed=True
-                )
-                self.notify(
-                    "TOCEntry",
-                    (flowable.outline_level, _text(flowable.plain_text), self.page, flowable.key),
+                page_of[flowable.key] = self.page
+                # The canvas holds its pages until the end: a bookmark is made as its page is
+                # written, so that it points at that page.
+                self.canv.when_written(
+                    partial(_bookmark, flowable.key, flowable.plain_text, flowable.outline_level)
                 )
 
     def decorate(canvas, doc, cover: bool) -> None:
@@ -263,55 +288,89 @@ def render_pdf(document: Document, path, draft: bool) -> None:
         story.append(RLParagraph("DRAFT - not signed off", styles["cover_sub"]))
     story += [NextPageTemplate("body"), PageBreak()]
     story.append(RLParagraph("Contents", styles[1]))
-    toc = TableOfContents(dotsMinLevel=0)
-    toc.levelStyles = [styles["toc0"], styles["toc1"], styles["toc2"]]
-    toc.tableStyle = [
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 1),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+    keys = _heading_keys(document)
+    entries = [
+        (block.level - 1, _text(block.text), keys[position])
+        for position, block in enumerate(document.blocks)
+        if isinstance(block, Heading) and block.toc
     ]
-    story += [toc, PageBreak()]
+    contents = Contents(
+        entries,
+        [styles["toc0"], styles["toc1"], styles["toc2"]],
+        page_of,
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ],
+    )
+    story += [contents, PageBreak()]
 
-    # Each block becomes a unit of flowables. A heading is kept with the unit after it, and a
-    # paragraph introducing a table or chart with that table or chart, so no heading or
-    # introduction is left alone at the foot of a page.
-    units: list[tuple[list, bool]] = []  # (flowables, keep with the next unit)
-    count = 0
+    # Each block becomes a unit of flowables, kept together on a page (KEEP). A heading is
+    # kept with the unit after it, and a paragraph introducing a table or chart with that table
+    # or chart (GLUE), so no heading or introduction is left alone at the foot of a page. A run
+    # of learning texts keeps its first text with the heading; the rest FLOWS, splitting between
+    # lines wherever a page ends (it can run over hundreds of pages).
+    units: list[tuple[list, str]] = []  # (flowables, KEEP | GLUE | FLOWS)
+    widths = WordWidths(styles["body"].fontName, styles["body"].fontSize)
     for position, block in enumerate(document.blocks):
         following = document.blocks[position + 1] if position + 1 < len(document.blocks) else None
         if isinstance(block, Heading):
-            count += 1
-            units.append(([HeadingParagraph(block, f"section{count}")], True))
+            units.append(([HeadingParagraph(block, keys[position])], GLUE))
         elif isinstance(block, Paragraph):
             glue = isinstance(following, Table | Chart)
-            units.append(([RLParagraph(_text(block.text), styles[block.style])], glue))
+            paragraph = RLParagraph(_text(block.text), styles[block.style])
+            units.append(([paragraph], GLUE if glue else KEEP))
+        elif isinstance(block, Texts):
+            units.append(([PlainText(block.items[:1], styles["body"], widths)], KEEP))
+            if len(block.items) > 1:
+                units.append(([PlainText(block.items[1:], styles["body"], widths)], FLOWS))
         elif isinstance(block, Bullets):
             items = [
                 RLParagraph(_text(item), styles["bullet"], bulletText="\u2022")
                 for item in block.items
             ]
-            units.append((items, False))
+            units.append((items, KEEP))
         elif isinstance(block, Chart):
             # The caption and spacing take about 40 points of the frame.
             for part in split_to_fit(block, frame_width, frame_height - 40):
                 drawing: Drawing = drawing_for(part, frame_width)
                 caption = RLParagraph(_text(part.title), styles["caption"])
-                units.append(([caption, drawing, Spacer(1, 6)], False))
+                units.append(([caption, drawing, Spacer(1, 6)], KEEP))
         elif isinstance(block, Table):
             caption = RLParagraph(_text(block.caption), styles["caption"])
             table = _table(block, frame_width, styles, RLParagraph, RLTable, colors)
-            units.append(([caption, table, Spacer(1, 8)], False))
+            units.append(([caption, table, Spacer(1, 8)], KEEP))
     group: list = []
-    for flowables, keep_with_next in units:
-        group += flowables
-        if not keep_with_next:
+    for flowables, how in units:
+        if how == FLOWS and not group:
+            story += flowables
+            continue
+        group += flowables  # (flowing text glued to a unit before it is kept with it)
+        if how != GLUE:
             story.append(KeepTogether(group))
             group = []
     if group:
         story.append(KeepTogether(group))
-    doc.multiBuild(story)
+    doc.build(story, canvasmaker=HeldPagesCanvas)
+
+
+def _heading_keys(document: Document) -> dict[int, str]:
+    """The bookmark key of each heading, by its position among the blocks."""
+    keys, count = {}, 0
+    for position, block in enumerate(document.blocks):
+        if isinstance(block, Heading):
+            count += 1
+            keys[position] = f"section{count}"
+    return keys
+
+
+def _bookmark(key: str, title: str, level: int, canvas) -> None:
+    """A bookmark on the page being written, and its entry in the PDF outline."""
+    canvas.bookmarkPage(key)
+    canvas.addOutlineEntry(title, key, level=level, closed=True)
 
 
 def _column_widths(block: Table, width: float, styles) -> list[float]:
