@@ -52,11 +52,8 @@ from csc_complaints.warehouse.schema import (
     STATS_TABLES,
     create_warehouse_schema,
     dim_date,
-    dim_issue_category,
-    dim_team,
     dq_rejects,
     etl_year_builds,
-    fact_complaints,
 )
 from csc_complaints.working_days import (
     date_dimension_rows,
@@ -68,10 +65,7 @@ from csc_complaints.working_days import (
 log = logging.getLogger(__name__)
 
 SQL_STEP = "warehouse"
-# Built tables that later steps join (facts refer to counted complaints, the stats to teams and
-# issue categories): analysed as soon as they are built, so the planner knows their size. The
-# other facts are only read whole, by grouped passes, and autovacuum analyses them later.
-JOINED_LATER = (dim_team, dim_issue_category, fact_complaints)
+
 # The timeliness targets in working days, bound into stats_timeliness.sql by these names.
 TARGET_SETTINGS = (
     "stage1_target_wd",
@@ -204,8 +198,9 @@ def rebuild_facts(engine: Engine, council: str) -> dict[str, int]:
         for table in DIMENSIONS_AND_FACTS:
             # The council's rows were all deleted above: what the step inserts is what it has.
             counts[table.name] = conn.execute(sql(SQL_STEP, table.name), _c(council)).rowcount
-            if table in JOINED_LATER:
-                _analyze(conn, [table])
+            # Later facts join it and the stats group it: without fresh statistics the planner
+            # takes a million just-written rows for a handful and sorts them instead of hashing.
+            _analyze(conn, [table])
     return counts
 
 
