@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from csc_complaints.db import sql
 from csc_complaints.quality import record_published_figures, run_reconciliation
 from csc_complaints.quality.gx_validation import ExpectationOutcome, ValidationError, scope_query
 from csc_complaints.quality.reconciliation import outcomes_by_year
@@ -119,6 +120,7 @@ def test_rows_are_shared_out_by_year_or_refused():
 # --- RC01: the set-based query against its row-by-row original ---------------------------
 
 ROW_BY_ROW = (Path(__file__).parent / "rc01_row_by_row.sql").read_text()
+DATES_ROW_BY_ROW = (Path(__file__).parent / "rejected_row_dates_row_by_row.sql").read_text()
 # Rejected rows of every kind, and so rows held back with their complaint (QUALITY.md RC01).
 BREAKS = [
     "INSERT INTO feedback SELECT * FROM feedback WHERE feedback_id = 202",  # DQ01, twice
@@ -155,6 +157,12 @@ def _rows(warehouse, query: str, scopes: list[dict]) -> list[tuple]:
         return sorted(tuple(row) for row in conn.execute(text(sql)))
 
 
+def _dates(warehouse, query) -> list[tuple]:
+    with warehouse.connect() as conn:
+        rows = conn.execute(query, {"council_code": "E06000005"})
+        return sorted(tuple(map(str, row)) for row in rows)
+
+
 @pytest.mark.parametrize("corrupt", [False, True], ids=["as built", "corrupted"])
 def test_set_based_rc01_counts_what_the_row_by_row_original_counted(pipeline, corrupt):
     p = pipeline()
@@ -173,6 +181,9 @@ def test_set_based_rc01_counts_what_the_row_by_row_original_counted(pipeline, co
     assert _rows(p.warehouse, rc01.query, council) == original
     # However many years the batch holds, RC01 reads the council once.
     assert _rows(p.warehouse, rc01.query, years) == original
+    # The years each reject keeps a draft come from the same rows, found the same way.
+    dates = _dates(p.warehouse, text(DATES_ROW_BY_ROW))
+    assert dates and _dates(p.warehouse, sql("quality", "rejected_row_dates")) == dates
     if corrupt:
         assert {row[0] for row in original} == {
             "teams",
