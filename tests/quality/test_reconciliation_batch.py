@@ -119,8 +119,8 @@ def test_rows_are_shared_out_by_year_or_refused():
 
 # --- RC01: the set-based query against its row-by-row original ---------------------------
 
-ROW_BY_ROW = (Path(__file__).parent / "rc01_row_by_row.sql").read_text()
-DATES_ROW_BY_ROW = (Path(__file__).parent / "rejected_row_dates_row_by_row.sql").read_text()
+ROW_BY_ROW = (Path(__file__).parent / "yardsticks" / "rc01.sql").read_text()
+DATES_ROW_BY_ROW = (Path(__file__).parent / "yardsticks" / "rejected_row_dates.sql").read_text()
 # Rejected rows of every kind, and so rows held back with their complaint (QUALITY.md RC01).
 BREAKS = [
     "INSERT INTO feedback SELECT * FROM feedback WHERE feedback_id = 202",  # DQ01, twice
