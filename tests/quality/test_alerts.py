@@ -235,6 +235,23 @@ def test_reconciliation_failure_alert_names_year_rule_and_figures(pipeline, smtp
     assert len(inbox.messages) == 2
 
 
+def test_years_reconciled_together_link_their_one_data_docs_page_once(pipeline, smtp_server):
+    smtp, inbox = smtp_server
+    p = pipeline()
+    p.extract("extract-1")
+    p.row_checks("extract-1")
+    p.build("warehouse-1")
+    execute(p.warehouse, "DELETE FROM fact_feedback WHERE feedback_id = 202")  # RC01: every year
+    recon = p.reconcile("warehouse-1", ["2018/19", "2019/20"])
+    outcome = send_alerts(
+        recon, "complaints_warehouse", "warehouse-1", smtp, RECIPIENTS, None, p.warehouse
+    )
+    assert outcome.reported == ["2018/19 RC01", "2019/20 RC01"]
+    body = _body(inbox.messages[0][1])
+    page = recon.years["2019/20"].data_docs_page
+    assert page and body.count("Data Docs: ") == 1 and f"Data Docs: {page}" in body
+
+
 def test_undeliverable_alert_raises_and_is_tried_again(pipeline, smtp_server):
     smtp, inbox = smtp_server
     p = pipeline()

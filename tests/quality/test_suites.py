@@ -89,3 +89,37 @@ def test_only_rc01_is_council_scoped_and_a_council_rule_may_not_read_the_year(
     (tmp_path / "bad2.json").write_text(json.dumps(broken))
     with pytest.raises(SuiteError, match=r"\(RC02\): meta.scope may only be 'council'"):
         suites.load_suite_dict("bad2")
+    rc01 = broken["expectations"][0]
+    rc01["kwargs"]["unexpected_rows_query"] = rc01["kwargs"]["unexpected_rows_query"].replace(
+        "FROM council AS k", "FROM {batch} AS scope JOIN council AS k ON k.council_code = 'x'", 1
+    )  # a row per year of the batch: RC01 would run, and report, once a year
+    (tmp_path / "bad3.json").write_text(json.dumps(broken))
+    with pytest.raises(SuiteError, match=r"\(RC01\): a council-scoped query reads the batch as"):
+        suites.load_suite_dict("bad3")
+
+
+def test_a_batch_holds_a_row_per_scope_and_no_scope_twice():
+    years = [{"council_code": "E06000005", "financial_year": y} for y in ("2019/20", "2020/21")]
+    assert scope_query(years) == (
+        "SELECT 'E06000005' AS council_code, '2019/20' AS financial_year\nUNION ALL\n"
+        "SELECT 'E06000005' AS council_code, '2020/21' AS financial_year"
+    )
+    with pytest.raises(ValueError, match="the same scope twice"):
+        scope_query(years + years[:1])
+    with pytest.raises(ValueError, match="the same columns"):
+        scope_query([years[0], {"council_code": "E06000005"}])
+    with pytest.raises(ValueError, match="at least one scope"):
+        scope_query([])
+
+
+def test_validation_sessions_on_postgresql_run_without_jit(new_postgres_database, tmp_path):
+    from sqlalchemy import text
+
+    from csc_complaints.quality.gx_validation import _add_datasource, _context
+
+    # The URL's own libpq options are kept alongside.
+    url = new_postgres_database() + "?options=-c%20work_mem%3D8MB"
+    datasource = _add_datasource(_context(tmp_path), url)
+    with datasource.get_engine().connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == "off"
+        assert conn.execute(text("SHOW work_mem")).scalar() == "8MB"

@@ -157,8 +157,10 @@ def compose_alert(
     else:
         for year, rec in result.years.items():
             rejected[year] = rec.rejected_counts
-            if rec.data_docs_page and any(u.financial_year == year for u in units):
-                docs.append(rec.data_docs_page)
+            # Every year of one reconciliation shares its validation's page: list it once.
+            page = rec.data_docs_page
+            if page and page not in docs and any(u.financial_year == year for u in units):
+                docs.append(page)
     lines += ["", "Rejected rows by rule (kept out of the figures, listed in dq_rejects):"]
     for scope, counts in rejected.items():
         shown = ", ".join(f"{code} {n}" for code, n in sorted(counts.items())) or "none"

@@ -1,12 +1,13 @@
 """Reconciliation (RC rules) of the warehouse after each build, for every year that changed.
 
-For each financial year ``run_reconciliation`` validates the ``rc_warehouse`` suite with GX
-(scope: council and year), adds the year's DQ verdict (rejected rows whose dates fall in the
-year) and writes ``<output>/<YYYY-YY>/reconciliation.json``. A rule that depends on the council
-alone (``meta.scope: "council"`` in the suite: RC01) is validated once per reconciliation and its
-result reported in every year's file: it counts whole tables, so running it per year would make
-the cost grow with data x years. RC07 compares a year whose final report was published with the
-figures stored at publication (``record_published_figures``).
+``run_reconciliation`` validates the ``rc_warehouse`` suite with GX once for all the years it
+checks (the batch holds one row per council and year), splits each rule's rows by their
+``financial_year``, adds each year's DQ verdict (rejected rows whose dates fall in the year) and
+writes ``<output>/<YYYY-YY>/reconciliation.json``. A rule that depends on the council alone
+(``meta.scope: "council"`` in the suite: RC01) reads each council once whatever the number of
+years and its result is reported in every year's file: it counts whole tables, so running it
+per year would make the cost grow with data x years. RC07 compares a year whose final report was
+published with the figures stored at publication (``record_published_figures``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from typing import Any
 from sqlalchemy import Engine
 
 from csc_complaints.db import sql
-from csc_complaints.quality.gx_validation import SuiteRun, validate_suite
+from csc_complaints.quality.gx_validation import (
+    ExpectationOutcome,
+    ValidationError,
+    validate_suite,
+)
 from csc_complaints.quality.results import RuleResult
 from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
@@ -187,13 +192,72 @@ def year_folder(output_dir: Path, financial_year: str) -> Path:
     return Path(output_dir) / FinancialYear.parse(financial_year).slug
 
 
-def _page_to_read(year_run: SuiteRun | None, council_run: SuiteRun | None) -> str | None:
-    """The Data Docs page a reader of the year's verdict should open: the year's validation,
-    unless only the council-wide rules failed (that page is the one showing the failure)."""
-    if council_run and not council_run.success and (year_run is None or year_run.success):
-        return council_run.data_docs_page
-    run = year_run or council_run
-    return run.data_docs_page if run else None
+def outcomes_by_year(
+    outcomes: dict[str, ExpectationOutcome], years: list[str], council_scoped: set[str]
+) -> dict[str, dict[str, ExpectationOutcome]]:
+    """Each year's verdict on every rule, from one validation of all ``years``.
+
+    A year rule's rows carry the year they are about (``financial_year``), so a year's verdict
+    is its own rows: the same as validating that year alone. A council-scoped rule's verdict
+    holds for every year. GX counted the rows when it validated and they were fetched again
+    afterwards: if the two disagree (the warehouse changed in between) or a row names no year
+    of the batch, the rows cannot be shared out honestly, so that is an error, not a pass.
+    """
+    by_year: dict[str, dict[str, ExpectationOutcome]] = {year: {} for year in years}
+    for code, outcome in outcomes.items():
+        if code in council_scoped:
+            for year in years:
+                by_year[year][code] = outcome
+            continue
+        rows: dict[str, list[dict[str, Any]]] = {year: [] for year in years}
+        for row in outcome.rows:
+            year = row.get("financial_year")
+            if year not in rows:
+                raise ValidationError(f"{code}: a row names no year of the batch ({year!r})")
+            rows[year].append(row)
+        if sum(map(len, rows.values())) != outcome.unexpected_count:
+            raise ValidationError(
+                f"{code}: GX counted {outcome.unexpected_count} rows but "
+                f"{len(outcome.rows)} were fetched (did the warehouse change meanwhile?)"
+            )
+        for year in years:
+            by_year[year][code] = ExpectationOutcome(
+                code=code,
+                severity=outcome.severity,
+                description=outcome.description,
+                success=not rows[year],
+                unexpected_count=len(rows[year]),
+                rows=rows[year],
+            )
+    return by_year
+
+
+def _rc_rules(rules, outcomes: dict[str, ExpectationOutcome]) -> list[RuleResult]:
+    results = []
+    for rule in rules:
+        outcome = outcomes[rule.code]
+        discrepancies = [
+            {
+                "expected": _figure(row.get("expected")),
+                "observed": _figure(row.get("observed")),
+                "message": str(row.get("message")),
+            }
+            for row in outcome.rows
+        ]
+        discrepancies.sort(key=lambda d: d["message"])
+        first = discrepancies[0] if discrepancies else {}
+        results.append(
+            RuleResult(
+                code=rule.code,
+                severity=rule.severity,
+                description=rule.description,
+                passed=outcome.success,
+                expected=first.get("expected"),
+                observed=first.get("observed"),
+                discrepancies=discrepancies,
+            )
+        )
+    return results
 
 
 def run_reconciliation(
@@ -211,57 +275,26 @@ def run_reconciliation(
     url = warehouse_engine.url.render_as_string(hide_password=False)
     rejects = rejects_by_year(warehouse_engine, council, ordered)
     result = ReconciliationResult(council_code=council, run_id=run_id)
+    if not ordered:
+        log.info("%s", result.summary())
+        return result
     rules = load_rules(RC_SUITE)
-    council_codes = [rule.code for rule in rules if rule.council_scoped]
-    year_codes = [rule.code for rule in rules if not rule.council_scoped]
-    council_run = None
-    if ordered and council_codes:
-        council_run = validate_suite(
-            url, RC_SUITE, {"council_code": council}, run_id, output, codes=council_codes
-        )
-
-    for year in ordered:
-        year_run = None
-        if year_codes:
-            scope = {"council_code": council, "financial_year": year}
-            year_run = validate_suite(url, RC_SUITE, scope, run_id, output, codes=year_codes)
-        outcomes = {
-            **(council_run.outcomes if council_run else {}),
-            **(year_run.outcomes if year_run else {}),
-        }
-        rc_rules = []
-        for rule in rules:
-            outcome = outcomes[rule.code]
-            discrepancies = [
-                {
-                    "expected": _figure(row.get("expected")),
-                    "observed": _figure(row.get("observed")),
-                    "message": str(row.get("message")),
-                }
-                for row in outcome.rows
-            ]
-            discrepancies.sort(key=lambda d: d["message"])
-            first = discrepancies[0] if discrepancies else {}
-            rc_rules.append(
-                RuleResult(
-                    code=rule.code,
-                    severity=rule.severity,
-                    description=rule.description,
-                    passed=outcome.success,
-                    expected=first.get("expected"),
-                    observed=first.get("observed"),
-                    discrepancies=discrepancies,
-                )
-            )
+    # One validation for every year: one GX context, one checkpoint, one Data Docs update,
+    # and each rule's query runs over all the years at once instead of once a year.
+    scopes = [{"council_code": council, "financial_year": year} for year in ordered]
+    run = validate_suite(url, RC_SUITE, scopes, run_id, output)
+    council_scoped = {rule.code for rule in rules if rule.council_scoped}
+    generated_at = datetime.now(UTC)
+    for year, outcomes in outcomes_by_year(run.outcomes, ordered, council_scoped).items():
         rec = YearReconciliation(
             financial_year=year,
-            rules=rc_rules + _dq_rules_for_year(rejects[year]),
-            data_docs_page=_page_to_read(year_run, council_run),
+            rules=_rc_rules(rules, outcomes) + _dq_rules_for_year(rejects[year]),
+            data_docs_page=run.data_docs_page,
         )
         folder = year_folder(output, year)
         folder.mkdir(parents=True, exist_ok=True)
         rec.path = folder / RECONCILIATION_FILE
-        data = rec.as_json(council, run_id, datetime.now(UTC))
+        data = rec.as_json(council, run_id, generated_at)
         text = json.dumps(data, indent=2, default=str) + "\n"
         rec.path.write_text(text, encoding="utf-8")
         result.years[year] = rec

@@ -6,11 +6,13 @@ expectation's ``meta.code``, ``severity`` and ``description`` are the rule's cod
 wording. Validation (GX), quarantine (``dq_rejects``) and alert text all read these files; no
 rule is written a second time in Python.
 
-Queries are scoped by joining ``{batch} AS scope``: the batch is a one-row query asset holding
-the council (and the financial year, or the date the extract ran), so one suite serves every
-council and year without string-building SQL. A rule whose result cannot depend on the year
-(RC01 counts whole tables) says so with ``meta.scope: "council"``: its query may read only
-``scope.council_code``, and reconciliation runs it once for all the years it checks.
+Queries are scoped by joining ``{batch} AS scope``: the batch is a query asset holding the
+council and the financial year (one row per year reconciled), or the council and the date the
+extract ran, so one suite serves every council and year without string-building SQL. A rule
+whose result cannot depend on the year (RC01 counts whole tables) says so with
+``meta.scope: "council"``: its query reads the batch only as
+``SELECT DISTINCT scope.council_code FROM {batch} AS scope``, so it runs once per council however
+many years the batch holds, and reconciliation reports its one result in every year.
 
 This module only reads JSON (no GX import), so the DAG files may import the package at parse
 time.
@@ -37,6 +39,7 @@ COUNCIL_SCOPE = "council"  # meta.scope of a rule that depends on the council al
 _BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]")
 _SCOPE_JOIN = "{batch} AS scope"
 _SCOPE_COLUMN = re.compile(r"\bscope\.([A-Za-z_]+)")
+_COUNCIL_BATCH = "SELECT DISTINCT scope.council_code FROM {batch} AS scope"
 
 
 class SuiteError(ValueError):
@@ -102,10 +105,15 @@ def load_suite_dict(name: str) -> dict:
         if scope is not None:
             if scope != COUNCIL_SCOPE:
                 raise SuiteError(f"{where}: meta.scope may only be {COUNCIL_SCOPE!r}")
-            # Its one result is reused for every year, so it must not read the year.
+            # Its one result is reused for every year, so it must not read the year; and the
+            # batch holds a row per year, so it must read each council once, not once a year.
             if set(_SCOPE_COLUMN.findall(query)) - {"council_code"}:
                 raise SuiteError(
                     f"{where}: a council-scoped query may read only scope.council_code"
+                )
+            if query.count(_SCOPE_JOIN) != query.count(_COUNCIL_BATCH):
+                raise SuiteError(
+                    f"{where}: a council-scoped query reads the batch as {_COUNCIL_BATCH}"
                 )
     return suite
 

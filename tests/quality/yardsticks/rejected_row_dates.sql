@@ -1,0 +1,65 @@
+-- rejected_row_dates.sql as first written (include/sql/quality/, before rejects were looked up
+-- by primary key): the yardstick the tests hold the current query to.
+-- Each rejected row with the dates it touches, to tell which financial years it keeps in DRAFT.
+-- A rejected complaint, or a complaint with a rejected stage, is held back from the facts as a
+-- whole (its stages, learning actions and Ombudsman cases too), so it touches every year any of
+-- those rows has a date in. A reject may come back on several rows here (one per related
+-- row); a reject none of whose dates can be read counts in every year.
+WITH held_back AS (
+  -- (reject, complaint) for rejects that hold a whole complaint back
+  SELECT q.rule_code, q.source_table, q.source_key, c.complaint_id
+  FROM dq_rejects q
+  JOIN stg_complaints c
+    ON c.council_code = q.council_code AND CAST(c.complaint_id AS VARCHAR(60)) = q.source_key
+  WHERE q.council_code = :council_code AND q.source_table = 'complaints'
+  UNION ALL
+  SELECT q.rule_code, q.source_table, q.source_key, s.complaint_id
+  FROM dq_rejects q
+  JOIN stg_complaint_stages s
+    ON s.council_code = q.council_code AND CAST(s.stage_id AS VARCHAR(60)) = q.source_key
+  WHERE q.council_code = :council_code AND q.source_table = 'complaint_stages'
+)
+SELECT h.rule_code, h.source_table, h.source_key, c.received_date AS d1, NULL AS d2,
+       NULL AS d3, NULL AS d4
+FROM held_back h
+LEFT JOIN stg_complaints c
+  ON c.council_code = :council_code AND c.complaint_id = h.complaint_id
+UNION ALL
+SELECT h.rule_code, h.source_table, h.source_key, s.requested_date, s.response_date,
+       s.panel_date, s.panel_report_date
+FROM held_back h
+JOIN stg_complaint_stages s
+  ON s.council_code = :council_code AND s.complaint_id = h.complaint_id
+UNION ALL
+SELECT h.rule_code, h.source_table, h.source_key, a.agreed_date, NULL, NULL, NULL
+FROM held_back h
+JOIN stg_learning_actions a
+  ON a.council_code = :council_code AND a.complaint_id = h.complaint_id
+UNION ALL
+SELECT h.rule_code, h.source_table, h.source_key, o.referred_date, o.decision_date, NULL, NULL
+FROM held_back h
+JOIN stg_ombudsman_cases o
+  ON o.council_code = :council_code AND o.complaint_id = h.complaint_id
+UNION ALL
+SELECT q.rule_code, q.source_table, q.source_key, f.received_date, NULL, NULL, NULL
+FROM dq_rejects q
+JOIN stg_feedback f
+  ON f.council_code = q.council_code AND CAST(f.feedback_id AS VARCHAR(60)) = q.source_key
+WHERE q.council_code = :council_code AND q.source_table = 'feedback'
+UNION ALL
+SELECT q.rule_code, q.source_table, q.source_key, o.referred_date, o.decision_date, NULL, NULL
+FROM dq_rejects q
+JOIN stg_ombudsman_cases o
+  ON o.council_code = q.council_code
+  AND CAST(o.ombudsman_case_id AS VARCHAR(60)) = q.source_key
+WHERE q.council_code = :council_code AND q.source_table = 'ombudsman_cases'
+UNION ALL
+SELECT q.rule_code, q.source_table, q.source_key, a.agreed_date, a.completed_date, NULL, NULL
+FROM dq_rejects q
+JOIN stg_learning_actions a
+  ON a.council_code = q.council_code AND CAST(a.action_id AS VARCHAR(60)) = q.source_key
+WHERE q.council_code = :council_code AND q.source_table = 'learning_actions'
+UNION ALL
+SELECT q.rule_code, q.source_table, q.source_key, NULL, NULL, NULL, NULL
+FROM dq_rejects q
+WHERE q.council_code = :council_code AND q.source_table IN ('teams', 'issue_categories')
