@@ -456,11 +456,18 @@ def create_warehouse_schema(engine) -> None:
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         if conn.dialect.name == "postgresql":
             # The facts' primary keys of earlier versions (SQLite cannot drop a constraint; its
-            # facts are small and keep theirs).
-            for table in FACTS:
-                conn.exec_driver_sql(
-                    f"ALTER TABLE {table.name} DROP CONSTRAINT IF EXISTS {table.name}_pkey"
-                )
+            # facts are small and keep theirs). Looked up first: ALTER TABLE locks the table
+            # against every reader even when there is nothing to drop, and this runs on every
+            # extract and build.
+            keys = [f"{table.name}_pkey" for table in FACTS]
+            present = conn.exec_driver_sql(
+                "SELECT conrelid::regclass::text, conname FROM pg_constraint"
+                " WHERE contype = 'p' AND conname = ANY(%(keys)s)"
+                " AND connamespace = current_schema()::regnamespace",
+                {"keys": keys},
+            ).all()
+            for table_name, key in present:
+                conn.exec_driver_sql(f"ALTER TABLE {table_name} DROP CONSTRAINT {key}")
         for index in ADDED_INDEXES:
             # IF NOT EXISTS (both dialects) rather than a check then a create, which two tasks
             # running at once could both pass.
