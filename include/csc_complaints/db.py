@@ -74,6 +74,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.drivername == "postgres":  # the old alias, still common in URIs
         parsed = parsed.set(drivername="postgresql+psycopg2")
+    if parsed.drivername == "postgresql+psycopg2":
+        # Many-row statements from SQL files (dim_date's days, quarantined rejects, alert
+        # fingerprints) go in pages (psycopg2's execute_batch), not one round trip per row.
+        kwargs.setdefault("executemany_mode", "values_plus_batch")
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
