@@ -22,13 +22,5 @@ SELECT stage, team_id, outcome, requested_fy, response_fy, panel_fy, panel_repor
        COUNT(*)
 FROM fact_stages
 WHERE council_code = :council_code AND stage IN (1, 2, 3)
-GROUP BY stage, team_id, outcome, requested_fy, response_fy, panel_fy, panel_report_fy,
-         CASE WHEN stage = 1 AND wd_request_to_response <= :stage1_target_wd THEN 1
-              WHEN stage = 2 AND wd_request_to_response <= :stage2_target_wd THEN 1
-              ELSE 0 END,
-         CASE WHEN stage = 1 AND wd_request_to_response <= :stage1_extended_wd THEN 1
-              WHEN stage = 2 AND wd_request_to_response <= :stage2_extended_wd THEN 1
-              ELSE 0 END,
-         CASE WHEN wd_request_to_panel <= :stage3_panel_wd THEN 1 ELSE 0 END,
-         CASE WHEN wd_panel_to_report <= :stage3_panel_report_wd THEN 1 ELSE 0 END,
-         CASE WHEN wd_report_to_response <= :stage3_director_wd THEN 1 ELSE 0 END
+-- By position: the flags are the CASE expressions above, written once.
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12
