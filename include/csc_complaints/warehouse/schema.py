@@ -343,15 +343,7 @@ FACTS = (
 )
 
 # In load order: a fact may be built from the ones before it (stages keep only counted complaints).
-DIMENSIONS_AND_FACTS = (
-    dim_team,
-    dim_issue_category,
-    fact_complaints,
-    fact_stages,
-    fact_feedback,
-    fact_ombudsman_cases,
-    fact_learning_actions,
-)
+DIMENSIONS_AND_FACTS = (dim_team, dim_issue_category, *FACTS)
 
 # One row per (council, year) whose stats tables are built: a fingerprint of that year's stats
 # rows, so a re-run that computes the same figures writes nothing, and the quality step and the
