@@ -327,16 +327,16 @@ def _years_in(conn: Connection, new_headlines: Table) -> set[str]:
 
 
 def year_fingerprint(
-    conn: Connection, council: str, year: str, tables: Sequence[Table] = STATS_TABLES
+    conn: Connection, council: str, year: str, new_tables: Sequence[Table]
 ) -> tuple[str, int]:
-    """sha256 of the year's rows in the six stats tables (sorted), and how many rows there are.
+    """sha256 of the year's new stats rows (sorted), and how many rows there are.
 
-    ``tables``: the six tables to read, in STATS_TABLES order (the new rows of a build, by
-    default the stats tables themselves); each row is hashed under its stats table's name.
+    ``new_tables``: the build's ``new_stats_*`` tables, in STATS_TABLES order; each row is
+    hashed under its stats table's name, so the fingerprint is that of the stats it replaces.
     """
     digest = hashlib.sha256()
     rows = 0
-    for stats_table, table in zip(STATS_TABLES, tables, strict=True):
+    for stats_table, table in zip(STATS_TABLES, new_tables, strict=True):
         columns = [c for c in table.columns if c.name not in ("council_code", "financial_year")]
         query = (
             select(*columns)
