@@ -450,7 +450,7 @@ def _copy_rows(
             )
         return max(cursor.rowcount, 0)
     except Exception as exc:
-        if getattr(exc, "pgcode", None) and str(exc.pgcode).startswith("22"):
+        if _sqlstate(exc).startswith("22"):
             # A data exception (class 22): a value staging cannot hold; PostgreSQL names the
             # row and column ("COPY ..., line N, column C: value").
             raise ExtractError(
@@ -461,6 +461,12 @@ def _copy_rows(
         raise
     finally:
         cursor.close()
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """PostgreSQL's SQLSTATE of a failure ('' if it has none): COPY on the driver's cursor
+    raises psycopg2's own error, a statement through SQLAlchemy wraps it (``.orig``)."""
+    return str(getattr(getattr(exc, "orig", exc), "pgcode", None) or "")
 
 
 def _nothing_staged(warehouse: Connection, table: Table, council_code: str | None) -> bool:
@@ -527,8 +533,8 @@ def _copy_straight_into_staging(
         )
         if rebuild_indexes:
             _create_indexes(warehouse, table)  # the primary key refuses a duplicated key here
-    except Exception as exc:  # COPY raises psycopg2's own error, the DDL SQLAlchemy's
-        if not str(getattr(getattr(exc, "orig", exc), "pgcode", "") or "").startswith("23"):
+    except Exception as exc:
+        if not _sqlstate(exc).startswith("23"):
             raise
         savepoint.rollback()  # an integrity violation (class 23): a duplicated or missing key
         log.info(
