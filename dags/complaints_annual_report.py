@@ -64,9 +64,10 @@ def complaints_annual_report():
     @task
     def check_year_ready(data_interval_start: pendulum.DateTime | None = None) -> str:
         """Fail unless the year's stats are present, fresh and reconciled; return the year."""
+        from csc_complaints.dates import FinancialYear
         from csc_complaints.orchestration import engine_for
         from csc_complaints.report.build import check_year_ready as check
-        from csc_complaints.report.fiscal import FinancialYear, ReportSchedule
+        from csc_complaints.report.fiscal import ReportSchedule
 
         settings = load_settings()
         schedule = ReportSchedule(

@@ -19,7 +19,8 @@ import pendulum
 from airflow.plugins_manager import AirflowPlugin
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 
-from csc_complaints.report.fiscal import FinancialYear, ReportSchedule
+from csc_complaints.dates import FinancialYear
+from csc_complaints.report.fiscal import ReportSchedule
 
 
 class FinancialYearTimetable(Timetable):

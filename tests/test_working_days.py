@@ -11,10 +11,7 @@ import pytest
 from csc_complaints.working_days import (
     bank_holiday_name,
     date_dimension_rows,
-    financial_year,
-    financial_year_bounds,
     is_working_day,
-    parse_iso_date,
     working_day_index,
     working_days_between,
 )
@@ -125,45 +122,3 @@ def test_date_dimension_rows():
     assert {r["financial_year"] for r in rows} == {"2022/23"}
     assert rows[-1]["bank_holiday"] is None
     assert rows[2]["bank_holiday"] == "Christmas Day"
-
-
-@pytest.mark.parametrize(
-    ("day", "year"),
-    [
-        ("2019-04-01", "2019/20"),
-        ("2020-03-31", "2019/20"),
-        ("2020-04-01", "2020/21"),
-        ("2019-03-31", "2018/19"),
-        ("1999-04-01", "1999/00"),
-        ("2099-12-31", "2099/00"),
-    ],
-)
-def test_financial_year(day, year):
-    assert financial_year(date.fromisoformat(day)) == year
-
-
-def test_financial_year_bounds():
-    assert financial_year_bounds("2019/20") == (date(2019, 4, 1), date(2020, 3, 31))
-    assert financial_year_bounds("1999/00") == (date(1999, 4, 1), date(2000, 3, 31))
-    for bad in ("2019/21", "2019-20", "19/20", ""):
-        with pytest.raises(ValueError, match="financial year"):
-            financial_year_bounds(bad)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2020-02-29", date(2020, 2, 29)),
-        ("2019-02-29", None),  # not a leap year
-        ("2019-13-01", None),
-        ("20190401", None),  # ISO basic format: not what staging promises
-        ("2019-4-1", None),
-        (" 2019-04-01", None),
-        ("01/04/2019", None),
-        ("2019-04-01T00:00:00", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_parse_iso_date(text, expected):
-    assert parse_iso_date(text) == expected

@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from csc_complaints.dates import FinancialYear
 from csc_complaints.settings import PROJECT_ROOT
 
 DEMO_SOURCE = PROJECT_ROOT / "data" / "demo-source.db"
 DEMO_WAREHOUSE = PROJECT_ROOT / "data" / "demo-warehouse.db"
-FY_PATTERN = re.compile(r"^(\d{4})/(\d{2})$")
 
 
 def airflow_environment(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -86,10 +85,11 @@ def migrate_metadata_db(env: dict[str, str] | None = None) -> None:
 
 def report_logical_date(financial_year: str) -> str:
     """The annual report run for a financial year: its data interval starts 1 April."""
-    match = FY_PATTERN.match(financial_year)
-    if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
-        raise SystemExit(f"--fy {financial_year!r} is not a financial year like 2019/20")
-    return f"{match.group(1)}-04-01T00:00:00+00:00"
+    try:
+        year = FinancialYear.parse(financial_year)
+    except ValueError:
+        raise SystemExit(f"--fy {financial_year!r} is not a financial year like 2019/20") from None
+    return f"{year.start.isoformat()}T00:00:00+00:00"
 
 
 def build_demo_source(path: Path) -> None:
@@ -134,15 +134,15 @@ def run_dags(financial_years: Sequence[str], approve: str = "none") -> None:
         )
         # A run can "succeed" without running a task (e.g. dated before the DAG's start):
         # the report file is the proof.
-        pdf = Path(env["COMPLAINTS_OUTPUT_DIR"]) / fy.replace("/", "-")
-        pdf = pdf / f"annual-report-{fy.replace('/', '-')}.pdf"
+        slug = FinancialYear.parse(fy).slug
+        pdf = Path(env["COMPLAINTS_OUTPUT_DIR"]) / slug / f"annual-report-{slug}.pdf"
         if code != 0 or not pdf.exists():
             failed.append(fy)
     print_headlines(env, financial_years)
     output = Path(env["COMPLAINTS_OUTPUT_DIR"])
     print(f"\nOutputs are under {output}")
     for fy in sorted(financial_years):
-        folder = output / fy.replace("/", "-")
+        folder = output / FinancialYear.parse(fy).slug
         if folder.exists():
             for path in sorted(folder.glob("*.*")):
                 print(f"  {path}")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import io
 import itertools
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,6 +55,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateIndex, CreateTable, DropIndex, DropTable
 
+from csc_complaints.dates import ISO_DATE_PATTERN, ISO_DATE_SQL_PATTERN
 from csc_complaints.db import sql
 from csc_complaints.pg_copy import copy_text, pipe_copy
 from csc_complaints.settings import Settings
@@ -108,8 +108,6 @@ class ExtractResult:
 # not as the text: DQ02 reports the row as unreadable either way, and whatever someone typed
 # into a date field (a name, a phone number) must not leave the source.
 UNREADABLE_DATE = "unreadable"
-ISO_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-ISO_DATE_SQL_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 def _as_iso_date(value: Any) -> str | None:
@@ -122,7 +120,7 @@ def _as_iso_date(value: Any) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     text_value = str(value).strip()
-    return text_value if ISO_DATE_TEXT.match(text_value) else UNREADABLE_DATE
+    return text_value if ISO_DATE_PATTERN.match(text_value) else UNREADABLE_DATE
 
 
 def _as_timestamp(value: Any, table: str, key: Any, column: str) -> datetime | None:

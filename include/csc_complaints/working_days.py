@@ -1,4 +1,4 @@
-"""Working days and financial years, as the counting rules define them (DATA.md section 2).
+"""Working days, as the counting rules define them (docs/counting-rules.md).
 
 A working day is Monday to Friday and not an England and Wales bank holiday, substitute days
 included, as the ``holidays`` package knows them (country GB, subdivision ENG; England and Wales
@@ -14,16 +14,13 @@ days from A to B are simply ``index(B) - index(A)``.
 from __future__ import annotations
 
 import bisect
-import re
 from datetime import date, timedelta
 from functools import cache
 
+from csc_complaints.dates import FinancialYear
+
 HOLIDAY_COUNTRY = "GB"
 HOLIDAY_SUBDIVISION = "ENG"
-
-# ISO 8601 calendar date, exactly ten characters ('2019-04-01'); date.fromisoformat alone would
-# also accept '20190401', which is not what staging promises.
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _holiday_calendar():
@@ -88,36 +85,6 @@ def working_days_between(start: date, end: date) -> int:
     return working_day_index(end) - working_day_index(start)
 
 
-def financial_year_start(day: date) -> int:
-    """The calendar year in which ``day``'s financial year (1 April to 31 March) begins."""
-    return day.year if day.month >= 4 else day.year - 1
-
-
-def financial_year(day: date) -> str:
-    """The financial year of a date, written as the report does: '2019/20'."""
-    start = financial_year_start(day)
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def financial_year_bounds(label: str) -> tuple[date, date]:
-    """First and last day of a financial year written '2019/20'."""
-    match = re.fullmatch(r"(\d{4})/(\d{2})", label or "")
-    if not match or (int(match[1]) + 1) % 100 != int(match[2]):
-        raise ValueError(f"financial year {label!r} is not written like '2019/20'")
-    start = int(match[1])
-    return date(start, 4, 1), date(start + 1, 3, 31)
-
-
-def parse_iso_date(value: object) -> date | None:
-    """A staged date text as a date, or None when it is not an ISO 'YYYY-MM-DD' calendar date."""
-    if not isinstance(value, str) or not _ISO_DATE.match(value):
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def date_dimension_rows(first: date, last: date) -> list[dict[str, object]]:
     """One ``dim_date`` row per day from ``first`` to ``last`` inclusive."""
     rows: list[dict[str, object]] = []
@@ -129,7 +96,7 @@ def date_dimension_rows(first: date, last: date) -> list[dict[str, object]]:
         rows.append(
             {
                 "date_key": day.isoformat(),
-                "financial_year": financial_year(day),
+                "financial_year": FinancialYear.label_of(day),
                 "is_working_day": is_working_day(day),
                 "working_day_index": index,
                 "bank_holiday": bank_holiday_name(day),

@@ -79,7 +79,7 @@ def test_breaking_one_reconciliation_rule_fires_only_that_rule(pipeline, code):
     assert written["data_docs"] and (p.output / "data-docs" / "index.html").exists()
 
     # The report reads the same file and refuses sign-off, naming the rule.
-    from csc_complaints.report.fiscal import FinancialYear
+    from csc_complaints.dates import FinancialYear
     from csc_complaints.report.reconciliation import read_reconciliation
 
     as_read = read_reconciliation(p.output, FinancialYear.parse("2019/20"), "E06000005")

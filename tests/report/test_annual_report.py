@@ -15,6 +15,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from csc_complaints.dates import FinancialYear
 from csc_complaints.db import make_engine
 from csc_complaints.report.build import (
     ReportBlocked,
@@ -23,7 +24,6 @@ from csc_complaints.report.build import (
     check_year_ready,
 )
 from csc_complaints.report.figures import load_year
-from csc_complaints.report.fiscal import FinancialYear
 from csc_complaints.warehouse import schema
 
 from .conftest import (

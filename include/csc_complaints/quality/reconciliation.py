@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
 from csc_complaints.quality.gx_validation import (
     ExpectationOutcome,
@@ -32,7 +33,6 @@ from csc_complaints.quality.gx_validation import (
 from csc_complaints.quality.results import RuleResult
 from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
-from csc_complaints.report.fiscal import FinancialYear
 from csc_complaints.settings import Settings
 
 log = logging.getLogger(__name__)

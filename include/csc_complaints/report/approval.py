@@ -41,7 +41,7 @@ def draft_only_enabled(environ: Mapping[str, str] | None = None) -> bool:
 
 def sign_off_blockers(output_dir, financial_year: str, council_code: str) -> list[str]:
     """Why the year's report cannot be signed off (empty: it can)."""
-    from csc_complaints.report.fiscal import FinancialYear
+    from csc_complaints.dates import FinancialYear
     from csc_complaints.report.reconciliation import read_reconciliation
 
     year = FinancialYear.parse(financial_year)

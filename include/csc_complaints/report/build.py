@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
-from csc_complaints.report.fiscal import FinancialYear
 from csc_complaints.report.reconciliation import Reconciliation, read_reconciliation
 from csc_complaints.settings import Settings
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
-from csc_complaints.report.fiscal import FinancialYear
 
 STATS_TABLE_NAMES = (
     "stats_headlines",

@@ -1,68 +1,16 @@
-"""Financial years (1 April to 31 March, written ``2019/20``) and the April report schedule.
+"""The April report schedule: when the annual report of each financial year runs.
 
-Plain date arithmetic, shared by the report and the Airflow timetable plugin
-(``plugins/financial_year_timetable.py``) so both agree on what "the year just ended" is.
+Plain date arithmetic (the year itself is ``csc_complaints.dates.FinancialYear``), shared by the
+report and the Airflow timetable so both agree on what "the year just ended" is.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-_LABEL = re.compile(r"^(\d{4})/(\d{2})$")
-
-
-@dataclass(frozen=True, order=True)
-class FinancialYear:
-    """The financial year that starts on 1 April of ``start_year``."""
-
-    start_year: int
-
-    @classmethod
-    def parse(cls, label: str) -> FinancialYear:
-        """``'2019/20'`` -> FinancialYear(2019); anything else is a clear error."""
-        match = _LABEL.match(label or "")
-        if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
-            raise ValueError(f"financial year {label!r} is not written like '2019/20'")
-        return cls(int(match.group(1)))
-
-    @classmethod
-    def containing(cls, day: date) -> FinancialYear:
-        """The financial year a calendar date falls in."""
-        return cls(day.year if day.month >= 4 else day.year - 1)
-
-    @property
-    def label(self) -> str:
-        """As printed: ``2019/20``."""
-        return f"{self.start_year}/{(self.start_year + 1) % 100:02d}"
-
-    @property
-    def slug(self) -> str:
-        """As used in folder and file names: ``2019-20``."""
-        return self.label.replace("/", "-")
-
-    @property
-    def start(self) -> date:
-        return date(self.start_year, 4, 1)
-
-    @property
-    def end(self) -> date:
-        """The first day after the year (1 April of the next year): an exclusive bound."""
-        return date(self.start_year + 1, 4, 1)
-
-    @property
-    def last_day(self) -> date:
-        return self.end - timedelta(days=1)
-
-    @property
-    def prior(self) -> FinancialYear:
-        return FinancialYear(self.start_year - 1)
-
-    @property
-    def next(self) -> FinancialYear:
-        return FinancialYear(self.start_year + 1)
+from csc_complaints.dates import FinancialYear
 
 
 def parse_clock(value: str) -> time:

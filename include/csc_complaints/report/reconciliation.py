@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from csc_complaints.report.fiscal import FinancialYear
+from csc_complaints.dates import FinancialYear
 
 FILE_NAME = "reconciliation.json"
 

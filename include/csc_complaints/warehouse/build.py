@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable, DropTable
 
+from csc_complaints.dates import FinancialYear, parse_iso_date
 from csc_complaints.db import sql
 from csc_complaints.settings import Settings
 from csc_complaints.warehouse.schema import (
@@ -55,12 +56,7 @@ from csc_complaints.warehouse.schema import (
     dq_rejects,
     etl_year_builds,
 )
-from csc_complaints.working_days import (
-    date_dimension_rows,
-    financial_year,
-    financial_year_bounds,
-    parse_iso_date,
-)
+from csc_complaints.working_days import date_dimension_rows
 
 log = logging.getLogger(__name__)
 
@@ -158,17 +154,16 @@ def refresh_date_dimension(engine: Engine, council: str) -> int:
             row.financial_year: row.days
             for row in conn.execute(sql(SQL_STEP, "dim_date_days_per_year"))
         }
-    years = {financial_year(day) for day in map(_first_of_month, months) if day is not None}
+    years = {FinancialYear.containing(day) for day in map(_first_of_month, months) if day}
     added = 0
     for year in sorted(years):
-        first, last = financial_year_bounds(year)
-        if present.get(year, 0) == (last - first).days + 1:
+        if present.get(year.label, 0) == (year.end - year.start).days:
             continue
-        rows = date_dimension_rows(first, last)
+        rows = date_dimension_rows(year.start, year.last_day)
         with engine.begin() as conn:
-            before = _count_days(conn, year)
+            before = _count_days(conn, year.label)
             conn.execute(sql(SQL_STEP, "insert_dim_date"), rows)
-            added += _count_days(conn, year) - before
+            added += _count_days(conn, year.label) - before
     return added
 
 
