@@ -206,7 +206,7 @@ def phase_copy_floor(params: dict) -> dict:
 
     from csc_complaints.db import make_engine
     from csc_complaints.extract import BOOKKEEPING
-    from csc_complaints.pg_copy import pipe_copy
+    from csc_complaints.extract.pg_copy import pipe_copy
     from csc_complaints.warehouse.schema import STAGING
 
     source = make_engine(params["source_url"])

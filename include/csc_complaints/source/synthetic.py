@@ -34,7 +34,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from csc_complaints.pg_copy import copy_text
+from csc_complaints.extract.pg_copy import copy_text
 from csc_complaints.source.models import (
     CHANNELS,
     OUTCOMES,

@@ -1,4 +1,5 @@
-"""PostgreSQL COPY helpers shared by the extract, the synthetic generator and the benchmark."""
+"""PostgreSQL COPY helpers: the text format and a server-to-server pipe (used by the extract's
+COPY path, and also by the demo package's synthetic generator and the benchmark)."""
 
 from __future__ import annotations
 

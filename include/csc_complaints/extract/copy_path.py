@@ -1,0 +1,321 @@
+"""Staging a table on a PostgreSQL warehouse: COPY into a temporary table, then one set-based
+upsert (or, on a council's first load of the table, COPY straight into staging).
+
+A million rows sent as Python dicts through executemany cost minutes; COPY and one
+INSERT ... SELECT ... ON CONFLICT cost seconds. When the source is PostgreSQL too, its rows go
+from the source's COPY TO STDOUT straight into the warehouse's COPY FROM STDIN without becoming
+Python objects at all. Same transaction, same rule (write a row only when it changed).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Identity, Integer, MetaData, Table, func, literal, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateIndex, CreateTable, DropIndex, DropTable
+
+from csc_complaints.dates import ISO_DATE_SQL_PATTERN
+from csc_complaints.extract.context import TableLoad
+from csc_complaints.extract.pg_copy import copy_text, pipe_copy
+from csc_complaints.extract.rows import (
+    UNREADABLE_DATE,
+    ExtractError,
+    batched,
+    grouped_by_key,
+    upsert_statement,
+)
+
+log = logging.getLogger(__package__)
+
+# PostgreSQL type OIDs of the source columns that need converting into staging's ISO date text.
+_PG_TIMESTAMP_OIDS = {1114, 1184}  # timestamp, timestamptz: a business date kept as a moment
+_PG_TEXT_OIDS = {25, 1042, 1043}  # text, char, varchar: ISO kept (stripped), else the marker
+
+
+def load_by_copy(load: TableLoad) -> None:
+    """Stage one table on a PostgreSQL warehouse: COPY, then one set-based upsert (or, on the
+    council's first load of the table, COPY straight into staging)."""
+    warehouse, progress, shaper = load.run.warehouse, load.progress, load.shaper
+    table, key = load.staging, load.key
+    first_load = _nothing_staged(warehouse, table, load.run.council_code)
+    if first_load and _copy_straight_into_staging(load):
+        return
+    landing = _temporary_table(load)
+    warehouse.execute(CreateTable(landing))
+    _copy_rows(load, landing.name)
+
+    keyed = landing.c[key]
+    rows_read, missing_keys, high_water_mark = warehouse.execute(
+        select(
+            func.coalesce(func.sum(landing.c._source_copies), 0),
+            func.count().filter(keyed.is_(None)),
+            func.max(landing.c.updated_at),
+        )
+    ).one()
+    if missing_keys:
+        raise ExtractError(
+            f"{load.source_table}: {missing_keys} row(s) have no {key}; "
+            "every source row needs its key"
+        )
+    progress.rows_read = int(rows_read)
+    progress.high_water_mark = high_water_mark
+
+    duplicated = warehouse.execute(
+        select(keyed).group_by(keyed).having(func.count() > 1).limit(1)
+    ).first()
+    if duplicated is None:
+        landed = landing  # one row per key already: no sort needed
+    else:
+        # One row per key: the last copy to arrive, with how many copies the source holds (DQ01).
+        landed = (
+            select(
+                *(landing.c[name] for name in shaper.columns),
+                func.sum(landing.c._source_copies).over(partition_by=keyed).label("_source_copies"),
+            )
+            .distinct(keyed)
+            .order_by(keyed, landing.c._ordinal.desc())
+            .subquery("latest")
+        )
+    rows = select(
+        *(
+            literal(load.run.council_code).label(c.name)
+            if c.name == "council_code"
+            else literal(load.run.run_id).label(c.name)
+            if c.name == "_run_id"
+            else landed.c[c.name]
+            for c in table.columns
+        )
+    )
+    if first_load:
+        # Nothing staged for the council yet: a plain bulk INSERT (no conflict can arise; were
+        # one to, by a concurrent run, the unique key would fail the whole transaction).
+        statement = table.insert().from_select([c.name for c in table.columns], rows)
+    else:
+        statement = upsert_statement(warehouse, load.source_table, rows_from=rows)
+    written = warehouse.execute(statement)
+    progress.rows_written = max(written.rowcount, 0)
+    warehouse.execute(DropTable(landing))
+    _refresh_statistics(warehouse, table, progress.rows_written)
+
+
+def _copy_straight_into_staging(load: TableLoad) -> bool:
+    """The council's first load of a table: COPY straight into staging, no landing table.
+
+    A first load is the whole source table (a new council, or a rebuild from an empty
+    warehouse), so it is a bulk load: writing every row twice (landing table, then staging)
+    and de-duplicating keys that are unique in any real source would double its cost. Staging's
+    primary key still guards the rule: a key the source holds twice, or a row without a key,
+    fails the COPY, which is rolled back to a savepoint (nothing staged) and False is returned,
+    so the landing path stages the table and counts the copies (DQ01) or names the row.
+    """
+    warehouse, table = load.run.warehouse, load.staging
+    savepoint = warehouse.begin_nested()
+    try:
+        # No council has rows in it (a new warehouse): PostgreSQL's own advice for a bulk load
+        # applies, load first and build the indexes after, which is quicker than keeping them up
+        # to date row by row. DDL is transactional: a failure restores them with the savepoint.
+        rebuild_indexes = _nothing_staged(warehouse, table, council_code=None)
+        if rebuild_indexes:
+            _drop_indexes(warehouse, table)
+        copied = _copy_rows(load, table.name, bookkeeping=("council_code", "_run_id"))
+        if rebuild_indexes:
+            _create_indexes(warehouse, table)  # the primary key refuses a duplicated key here
+    except Exception as exc:
+        if not _sqlstate(exc).startswith("23"):
+            raise
+        savepoint.rollback()  # an integrity violation (class 23): a duplicated or missing key
+        log.info(
+            "extract %s: %s; staging it through the landing table",
+            load.source_table,
+            " ".join(str(getattr(exc, "orig", exc)).split()),
+        )
+        return False
+    savepoint.commit()
+    rows_read, high_water_mark = warehouse.execute(
+        select(
+            func.coalesce(func.sum(table.c._source_copies), 0), func.max(table.c.updated_at)
+        ).where(table.c.council_code == load.run.council_code)
+    ).one()
+    load.progress.rows_read = int(rows_read)
+    load.progress.rows_written = copied
+    load.progress.high_water_mark = high_water_mark
+    _refresh_statistics(warehouse, table, copied)
+    return True
+
+
+def _temporary_table(load: TableLoad) -> Table:
+    """The landing table of one extract: staging's columns, no constraints, arrival order kept.
+
+    ``_source_copies`` is 1 per row COPY'd from the source (a duplicated key arrives as two
+    rows) or the count already grouped in Python; ``_ordinal`` keeps the arrival order so the
+    last copy of a key wins, as in the row-by-row path.
+    """
+    return Table(
+        f"_extract_{load.source_table}",
+        MetaData(),
+        *(Column(name, load.staging.c[name].type) for name in load.shaper.columns),
+        Column("_source_copies", Integer, nullable=False, server_default="1"),
+        Column("_ordinal", BigInteger, Identity()),
+        prefixes=["TEMPORARY"],
+        postgresql_on_commit="DROP",
+    )
+
+
+def _copy_rows(load: TableLoad, target: str, bookkeeping: tuple[str, ...] = ()) -> int:
+    """COPY the source rows changed since ``load.since`` into the warehouse table ``target``.
+
+    ``target`` takes the data columns, ``_source_copies`` and then the ``bookkeeping`` columns
+    (whose values are the same on every row). Returns the number of rows COPY wrote. A value the
+    target cannot hold stops the extract with the table and the row named.
+    """
+    columns = [*load.shaper.columns, "_source_copies", *bookkeeping]
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    copy_in = f"COPY {target} ({quoted}) FROM STDIN"
+    cursor = load.run.warehouse.connection.driver_connection.cursor()
+    try:
+        cursor.execute("SET LOCAL datestyle TO 'ISO, YMD'")
+        # Room to de-duplicate and hash a million keys in memory rather than on disk.
+        cursor.execute("SET LOCAL work_mem TO '64MB'")
+        if load.run.source.dialect.name == "postgresql":
+            # One row per source row: a key the source holds twice arrives twice (DQ01).
+            values = {"council_code": load.run.council_code, "_run_id": load.run.run_id}
+            constants = (1, *(values[name] for name in bookkeeping))
+            _copy_from_postgres(load, cursor, copy_in, constants)
+        else:
+            _copy_from_python(load, cursor, copy_in, bookkeeping)
+        return max(cursor.rowcount, 0)
+    except Exception as exc:
+        if _sqlstate(exc).startswith("22"):
+            # A data exception (class 22): a value staging cannot hold; PostgreSQL names the
+            # row and column ("COPY ..., line N, column C: value").
+            raise ExtractError(
+                f"{load.source_table}: a source row holds a value staging cannot take "
+                f"(line N: the Nth row this run read with "
+                f"include/sql/extract/{load.source_table}.sql, in {load.key} order): "
+                f"{str(exc).strip()}"
+            ) from exc
+        raise
+    finally:
+        cursor.close()
+
+
+def _copy_from_python(
+    load: TableLoad, cursor: Any, copy_in: str, bookkeeping: tuple[str, ...] = ()
+) -> None:
+    """Any source database: rows shaped in Python (as the row-by-row path), sent with COPY.
+
+    Each row carries its data columns, its number of copies, then ``bookkeeping`` (e.g.
+    ``council_code``, ``_run_id``), in the order ``copy_in`` lists them.
+    """
+    shaper = load.shaper
+    rows = load.read_source()
+    for batch in batched(grouped_by_key(rows, load.key, load.source_table), load.run.batch_size):
+        buffer = io.StringIO()
+        for row, copies in batch:
+            staged = shaper.shape(row, copies)
+            values = [staged[name] for name in shaper.columns] + [copies]
+            values += [staged[name] for name in bookkeeping]
+            buffer.write("\t".join(map(copy_text, values)))
+            buffer.write("\n")
+        buffer.seek(0)
+        cursor.copy_expert(copy_in, buffer)
+
+
+def _source_select(load: TableLoad) -> str:
+    """The extract SQL with its parameter bound, as the source server will run it."""
+    query, params = load.source_query()
+    source = load.run.source
+    compiled = query.compile(dialect=source.dialect)
+    with source.connection.driver_connection.cursor() as cursor:
+        return cursor.mogrify(compiled.string, params).decode()
+
+
+def _copy_from_postgres(
+    load: TableLoad, cursor: Any, copy_in: str, constants: tuple[Any, ...] = ()
+) -> None:
+    """PostgreSQL source: its COPY TO STDOUT piped into the warehouse's COPY FROM STDIN.
+
+    The extract SQL is wrapped so that the columns come in staging's order and business dates
+    arrive as staging holds them (ISO text: a timestamp source column gives its date, a text
+    one is stripped), followed by ``constants`` (the same on every row: the number of copies,
+    council code and run id of a load straight into staging), which the source server adds as
+    literals. A thread writes the source's COPY into a pipe while this one reads it into the
+    warehouse, so memory stays flat at any size.
+    """
+    shaper = load.shaper
+    select_sql = _source_select(load)
+    source_dbapi = load.run.source.connection.driver_connection
+    with source_dbapi.cursor() as probe:
+        probe.execute("SET LOCAL datestyle TO 'ISO, YMD'")
+        probe.execute(f"SELECT * FROM ({select_sql}) AS q LIMIT 0")
+        types = {column.name: column.type_code for column in probe.description}
+    shaper.check_selected(types)
+    expressions = []
+    for name in shaper.columns:
+        quoted = f'q."{name}"'
+        if shaper.kind.get(name) == "date" and types[name] in _PG_TIMESTAMP_OIDS:
+            quoted = f"CAST({quoted} AS date)"
+        elif shaper.kind.get(name) == "date" and types[name] in _PG_TEXT_OIDS:
+            # As rows.as_iso_date: ISO text kept (stripped), anything else staged as the marker.
+            quoted = (
+                f"CASE WHEN {quoted} IS NULL THEN NULL "
+                f"WHEN btrim({quoted}) ~ '{ISO_DATE_SQL_PATTERN}' THEN btrim({quoted}) "
+                f"ELSE '{UNREADABLE_DATE}' END"
+            )
+        expressions.append(quoted)
+    if constants:
+        with source_dbapi.cursor() as quoting:
+            expressions += [quoting.mogrify("%s", (value,)).decode() for value in constants]
+    copy_out = f"COPY (SELECT {', '.join(expressions)} FROM ({select_sql}) AS q) TO STDOUT"
+
+    pipe_copy(source_dbapi, copy_out, cursor, copy_in)
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """PostgreSQL's SQLSTATE of a failure ('' if it has none): COPY on the driver's cursor
+    raises psycopg2's own error, a statement through SQLAlchemy wraps it (``.orig``)."""
+    return str(getattr(getattr(exc, "orig", exc), "pgcode", None) or "")
+
+
+def _nothing_staged(warehouse: Connection, table: Table, council_code: str | None) -> bool:
+    """No row of ``council_code`` in ``table`` (None: no row of any council)."""
+    found = select(table.c.council_code).limit(1)
+    if council_code is not None:
+        found = found.where(table.c.council_code == council_code)
+    return warehouse.execute(found).first() is None
+
+
+def _drop_indexes(warehouse: Connection, table: Table) -> None:
+    """Drop a staging table's primary key and indexes (PostgreSQL names the key <table>_pkey)."""
+    warehouse.exec_driver_sql(f"ALTER TABLE {table.name} DROP CONSTRAINT {table.name}_pkey")
+    for index in table.indexes:
+        warehouse.execute(DropIndex(index))
+
+
+def _create_indexes(warehouse: Connection, table: Table) -> None:
+    """Build a staging table's primary key and indexes again, as its schema defines them."""
+    # As text, not SQLAlchemy's AddConstraint, which marks the shared table definition so that
+    # a later CREATE TABLE (another warehouse, in the same process) would leave the key out.
+    key = ", ".join(column.name for column in table.primary_key.columns)
+    warehouse.exec_driver_sql(f"ALTER TABLE {table.name} ADD PRIMARY KEY ({key})")
+    for index in table.indexes:
+        warehouse.execute(CreateIndex(index))
+
+
+def _refresh_statistics(warehouse: Connection, table: Table, rows_written: int) -> None:
+    """ANALYZE a staging table that changed a lot, as autovacuum would, but at once.
+
+    The row checks query staging right after the extract: without statistics PostgreSQL takes
+    a just-loaded table of a million rows for an empty one and joins it by nested loops (minutes
+    instead of seconds). Same threshold as autovacuum's (50 rows + 10%), so a daily extract of a
+    few changed rows does not pay for it.
+    """
+    estimate = warehouse.exec_driver_sql(
+        "SELECT reltuples FROM pg_class WHERE oid = CAST(%(name)s AS regclass)",
+        {"name": table.name},
+    ).scalar()
+    if estimate is None or estimate < 0 or rows_written > 50 + 0.1 * estimate:
+        warehouse.exec_driver_sql(f"ANALYZE {table.name}")
