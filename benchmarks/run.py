@@ -109,7 +109,7 @@ def _settings():
 def phase_generate(params: dict) -> dict:
     """Fill an empty source database with ``complaints`` over ten financial years."""
     from csc_complaints.db import make_engine
-    from csc_complaints.source.synthetic import GeneratorConfig, generate
+    from csc_complaints_demo.synthetic import GeneratorConfig, generate
 
     engine = make_engine(params["source_url"])
     config = GeneratorConfig(

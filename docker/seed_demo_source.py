@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, inspect, select
 
 from csc_complaints.db import make_engine
-from csc_complaints.source.models import SourceBase
-from csc_complaints.source.reference_data import build_reference_dataset
+from csc_complaints_demo.models import SourceBase
+from csc_complaints_demo.reference_data import build_reference_dataset
 
 
 def occupied_tables(engine) -> dict[str, int]:

@@ -18,7 +18,8 @@ from functools import cache
 import holidays
 from sqlalchemy import create_engine, select
 
-from csc_complaints.source.models import (
+from csc_complaints.warehouse import schema as wh
+from csc_complaints_demo.models import (
     Complaint,
     ComplaintStage,
     Feedback,
@@ -27,7 +28,6 @@ from csc_complaints.source.models import (
     OmbudsmanCase,
     Team,
 )
-from csc_complaints.warehouse import schema as wh
 
 # Timeliness measure -> (stage, start column, end column, target in working days).
 TIMELINESS = {

@@ -12,7 +12,7 @@ import pytest
 from csc_complaints.cli import report_logical_date
 from csc_complaints.db import make_engine
 from csc_complaints.settings import PROJECT_ROOT, load_settings
-from csc_complaints.source.synthetic import GeneratorConfig, generate
+from csc_complaints_demo.synthetic import GeneratorConfig, generate
 from tests.airflow_harness import airflow_home
 from tests.dags.test_end_to_end import airflow_uri
 from tests.oracle import expected_stats, stats_from_warehouse

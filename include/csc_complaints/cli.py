@@ -94,7 +94,7 @@ def report_logical_date(financial_year: str) -> str:
 
 def build_demo_source(path: Path) -> None:
     from csc_complaints.db import make_engine
-    from csc_complaints.source.reference_data import build_reference_dataset
+    from csc_complaints_demo.reference_data import build_reference_dataset
 
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):

@@ -9,8 +9,8 @@ from sqlalchemy.engine import make_url
 
 from csc_complaints.db import make_engine
 from csc_complaints.settings import load_settings
-from csc_complaints.source.reference_data import build_reference_dataset
 from csc_complaints.warehouse.schema import etl_extract_runs, stats_headlines
+from csc_complaints_demo.reference_data import build_reference_dataset
 from tests.airflow_harness import airflow_home, dags_test
 from tests.oracle import expected_stats, stats_from_warehouse
 

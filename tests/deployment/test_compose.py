@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ProgrammingError
 
 from csc_complaints.settings import PROJECT_ROOT
-from csc_complaints.source.models import Complaint
+from csc_complaints_demo.models import Complaint
 
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"
 ENV_EXAMPLE = PROJECT_ROOT / ".env.example"

@@ -11,8 +11,8 @@ from sqlalchemy import inspect, select, text, update
 from csc_complaints.db import make_engine
 from csc_complaints.extract import ExtractError, run_extract
 from csc_complaints.settings import load_settings
-from csc_complaints.source import models as m
 from csc_complaints.warehouse.schema import STAGING, etl_watermarks
+from csc_complaints_demo import models as m
 
 CANARY = "Zebediah-Quarmby-7731"  # personal data marker: must never reach the warehouse
 T0 = datetime(2020, 4, 20, 9, 0, 0)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Column, Date, DateTime, Engine, MetaData, String, Table, text
 
-from csc_complaints.source.models import SourceBase
+from csc_complaints_demo.models import SourceBase
 
 CANARY = "Quilliam-Fenwick-4471"  # personal data marker: must never leave the source
 T0 = datetime(2019, 10, 1, 9, 0, 0)  # rows' updated_at

@@ -11,10 +11,10 @@ from csc_complaints.db import make_engine
 from csc_complaints.extract import run_extract
 from csc_complaints.quality import run_reconciliation, run_row_checks
 from csc_complaints.settings import load_settings
-from csc_complaints.source.reference_data import build_reference_dataset
-from csc_complaints.source.synthetic import GeneratorConfig, generate
 from csc_complaints.warehouse.build import build_warehouse
 from csc_complaints.warehouse.schema import dq_rejects
+from csc_complaints_demo.reference_data import build_reference_dataset
+from csc_complaints_demo.synthetic import GeneratorConfig, generate
 from tests.quality.dataset import execute
 
 

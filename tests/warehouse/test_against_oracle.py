@@ -24,9 +24,9 @@ from sqlalchemy import func, select, update
 from csc_complaints.db import make_engine
 from csc_complaints.extract import run_extract
 from csc_complaints.settings import load_settings
-from csc_complaints.source import models as m
 from csc_complaints.warehouse import schema as wh
 from csc_complaints.warehouse.build import build_warehouse
+from csc_complaints_demo import models as m
 from tests.oracle import as_date, expected_stats, stats_from_warehouse, working_days
 
 SETTINGS = load_settings({})
@@ -155,7 +155,7 @@ def _by_label(stats: dict) -> dict:
 
 
 def test_reference_dataset_reproduces_the_published_report(pipeline):
-    from csc_complaints.source.reference_data import build_reference_dataset
+    from csc_complaints_demo.reference_data import build_reference_dataset
 
     build_reference_dataset(pipeline.source)
     result = pipeline.run()
@@ -201,7 +201,7 @@ def test_reference_dataset_reproduces_the_published_report(pipeline):
 
 
 def _generate(pipeline, seed: int, **overrides) -> None:
-    from csc_complaints.source.synthetic import GeneratorConfig, generate
+    from csc_complaints_demo.synthetic import GeneratorConfig, generate
 
     config = {
         "seed": seed,

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from csc_complaints.db import make_engine
-from csc_complaints.source.models import (
+from csc_complaints_demo.models import (
     CHANNELS,
     FEEDBACK_KINDS,
     LEARNING_STATUSES,
@@ -33,7 +33,7 @@ from csc_complaints.source.models import (
     LearningAction,
     Team,
 )
-from csc_complaints.source.reference_data import (
+from csc_complaints_demo.reference_data import (
     AS_AT,
     add_working_days,
     build_reference_dataset,
@@ -484,7 +484,7 @@ def test_add_working_days_is_the_inverse_of_the_count():
 
 
 def test_every_row_is_clean_under_the_dq_rules():
-    """DQ01-DQ10 of QUALITY.md, and the plausibility the brief asks of the demo data."""
+    """DQ01-DQ10 of docs/quality.md, and the plausibility the brief asks of the demo data."""
     rows = reference_rows()
     teams = {t["team_id"] for t in rows["teams"]}
     issues = {i["code"] for i in rows["issue_categories"]}

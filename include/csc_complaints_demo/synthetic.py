@@ -7,7 +7,7 @@ organisational learning, and the awkward parts of real data the pipeline must ha
 deletions, late edits to closed years, cases carried over from one year to the next, cases still
 open at the end, responses whose timeliness depends on a bank holiday).
 
-Every generated row is clean under the row checks DQ01-DQ10 of QUALITY.md; errors are injected
+Every generated row is clean under the row checks DQ01-DQ10 of docs/quality.md; errors are injected
 separately. The output is a pure function of the configuration: the same seed gives the same rows,
 byte for byte, whatever the batch size or the database.
 
@@ -17,7 +17,7 @@ leaves the database empty. Personal data is fake (reserved e-mail domains, Ofcom
 numbers, the ``ZZ99`` pseudo postcode); a ``canary`` string can be embedded in every personal-data
 field so tests can prove it never leaves the source.
 
-Command line: ``python -m csc_complaints.source.synthetic --url URL ...`` (also ``csc-generate``).
+Command line: ``python -m csc_complaints_demo.synthetic --url URL ...`` (also ``csc-generate``).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from csc_complaints.extract.pg_copy import copy_text
-from csc_complaints.source.models import (
+from csc_complaints_demo.models import (
     CHANNELS,
     OUTCOMES,
     RELATIONSHIPS,
@@ -112,7 +112,7 @@ _PREMATURE_DECISIONS = (  # referred before the council's procedure was finished
     ("closed after initial enquiries", None, 25),
 )
 
-# Statutory targets in working days (DATA.md section 2), around which responses cluster.
+# Statutory targets in working days (docs/counting-rules.md), around which responses cluster.
 STAGE1_TARGET, STAGE1_EXTENDED = 10, 20
 STAGE2_TARGET, STAGE2_EXTENDED = 25, 65
 STAGE3_PANEL, STAGE3_PANEL_REPORT, STAGE3_DIRECTOR = 30, 5, 15
@@ -435,7 +435,8 @@ class WorkingDays:
     """Working days (Mon-Fri, not an England & Wales bank holiday) between two dates, by table.
 
     ``add(day, n)`` is the n-th working day after ``day`` (n = 0: the day itself), so the
-    working days from ``day`` to the result, counted as DATA.md does (A < D <= B), are exactly n.
+    working days from ``day`` to the result, counted as docs/counting-rules.md does
+    (A < D <= B), are exactly n.
     """
 
     def __init__(self, first: date, last: date) -> None:

@@ -1,4 +1,4 @@
-"""SQLAlchemy models of the case-management (source) database, exactly as DATA.md section 1.
+"""SQLAlchemy models of the case-management (source) database, exactly as docs/source-schema.md.
 
 The pipeline only reads this database. Rows are never hard-deleted: a record entered in error
 gets ``deleted_at`` and a new ``updated_at``. Columns marked personal data never leave it.
@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Code lists of DATA.md section 1 (DQ06 checks the staged rows against the same lists,
+# Code lists of docs/source-schema.md (DQ06 checks the staged rows against the same lists,
 # defined in the expectation suites).
 RELATIONSHIPS = ("child or young person", "parent", "carer", "advocate", "other")
 CHANNELS = ("web", "email", "phone", "letter", "in person", "other")

@@ -2,7 +2,7 @@
 
 ``build_reference_dataset(engine)`` writes a deterministic set of teams, complaints, stages,
 feedback, Ombudsman cases and learning actions into an empty source database. Counted under the
-rules of DATA.md section 2, the rows give every figure of
+rules of docs/counting-rules.md, the rows give every figure of
 ``shared/reference/figures-2019-20.yaml`` for 2019/20 and the 2018/19 figures the report quotes
 for comparison; where the published draft contradicts itself, the rows give the ``correct`` value
 of ``seed_inconsistencies`` (e.g. Stage 1 within 10 working days = 17 of 51 = 33.3%).
@@ -22,11 +22,11 @@ How the figures come out of the rows (no data before 1 April 2018):
 * Soft-deleted rows that must not count: a duplicate complaint entered in error (its Stage 1 row
   is not deleted itself), a compliment and a comment.
 
-Every row is clean under the DQ rules of QUALITY.md. Response dates are built by counting working
-days (weekdays that are not England and Wales bank holidays, from the ``holidays`` package), so
-each timeliness count is exact by construction; some cases sit exactly on a timescale's limit
-across Easter, May, August or Christmas bank holidays, so that a working-day count that ignores
-bank holidays (or counts the day of receipt) gives other figures.
+Every row is clean under the DQ rules of docs/quality.md. Response dates are built by counting
+working days (weekdays that are not England and Wales bank holidays, from the ``holidays``
+package), so each timeliness count is exact by construction; some cases sit exactly on a
+timescale's limit across Easter, May, August or Christmas bank holidays, so that a working-day
+count that ignores bank holidays (or counts the day of receipt) gives other figures.
 Complainants' personal data is invented (example.org addresses, Ofcom drama telephone numbers).
 """
 
@@ -39,7 +39,7 @@ from functools import cache
 import holidays
 from sqlalchemy import Engine, Integer, func, insert, select, text
 
-from csc_complaints.source.models import (
+from csc_complaints_demo.models import (
     CHANNELS,
     RELATIONSHIPS,
     Complainant,

@@ -1,8 +1,8 @@
 """The synthetic source generator: clean rows, realistic awkward cases, determinism, the CLI.
 
-The row checks here are written independently of the generator, straight from QUALITY.md's DQ
-rules and DATA.md: plain Python over the rows read back from the database, with their own
-working-day count (a day-by-day loop over the ``holidays`` package).
+The row checks here are written independently of the generator, straight from the DQ rules of
+docs/quality.md and docs/source-schema.md: plain Python over the rows read back from the database,
+with their own working-day count (a day-by-day loop over the ``holidays`` package).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import holidays
 import pytest
 from sqlalchemy import create_engine, insert, select
 
-from csc_complaints.source.models import SourceBase
-from csc_complaints.source.synthetic import (
+from csc_complaints_demo.models import SourceBase
+from csc_complaints_demo.synthetic import (
     COLUMNS,
     GeneratorConfig,
     SourceNotEmptyError,
@@ -31,7 +31,7 @@ from csc_complaints.source.synthetic import (
 
 CANARY = "Canary-7Q!x"
 
-# Code lists as the spec writes them (DATA.md section 1), not imported from the code under test.
+# Code lists as the spec writes them (docs/source-schema.md), not imported from the code under test.
 SPEC_OUTCOMES = {
     "upheld",
     "partially_upheld",
@@ -85,7 +85,7 @@ def _bank_holidays(year: int) -> holidays.HolidayBase:
 
 
 def working_days(start: date, end: date) -> int:
-    """Working days D with start < D <= end (DATA.md section 2), counted day by day."""
+    """Working days D with start < D <= end (docs/counting-rules.md), counted day by day."""
     count, day = 0, start + timedelta(days=1)
     while day <= end:
         if day.weekday() < 5 and day not in _bank_holidays(day.year):
@@ -557,7 +557,7 @@ def test_command_line(tmp_path):
     command = [
         sys.executable,
         "-m",
-        "csc_complaints.source.synthetic",
+        "csc_complaints_demo.synthetic",
         "--url",
         f"sqlite:///{path}",
         "--complaints-per-year",
@@ -589,7 +589,7 @@ def test_command_line(tmp_path):
 
 def test_a_failed_run_leaves_the_database_empty(new_database, monkeypatch):
     """All batches go in one transaction: a run that breaks half way writes nothing."""
-    import csc_complaints.source.synthetic as synthetic
+    import csc_complaints_demo.synthetic as synthetic
 
     real_batches = synthetic.iter_batches
 
@@ -612,8 +612,8 @@ def test_a_failed_run_leaves_the_database_empty(new_database, monkeypatch):
 def test_portable_writer_writes_the_same_rows(tmp_path):
     """Databases other than SQLite/PostgreSQL go through SQLAlchemy Core: same rows, and the
     fast SQLite path stores values exactly as SQLAlchemy's own types would."""
-    from csc_complaints.source.models import create_source_schema
-    from csc_complaints.source.synthetic import _generate_portable
+    from csc_complaints_demo.models import create_source_schema
+    from csc_complaints_demo.synthetic import _generate_portable
 
     config = GeneratorConfig(seed=9, years=2, complaints_per_year=120, canary="c", batch_size=70)
     fast, portable = (f"sqlite:///{tmp_path / name}" for name in ("fast.db", "portable.db"))

@@ -1,1 +1,0 @@
-"""The council's operational case-management database: schema, reference dataset, generator."""
