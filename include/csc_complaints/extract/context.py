@@ -40,7 +40,7 @@ class ExtractContext:
     run_id: str
     batch_size: int
 
-    def table(self, source_table: str, since: datetime | None) -> TableLoad:
+    def table_load(self, source_table: str, since: datetime | None) -> TableLoad:
         """The part of this run that stages ``source_table`` (rows changed after ``since``)."""
         return TableLoad(
             run=self,

@@ -75,7 +75,7 @@ def run_extract(
         for source_table in STAGING:
             mark = marks.get(source_table)
             since = None if source_table in REFERENCE_TABLES or mark is None else mark - overlap
-            load = run.table(source_table, since)
+            load = run.table_load(source_table, since)
             if warehouse.dialect.name == "postgresql" and not load.is_reference:
                 load_by_copy(load)
             else:
