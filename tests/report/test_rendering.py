@@ -8,7 +8,7 @@ import pypdf
 import pytest
 
 from csc_complaints.report.charts import drawing_for, split_to_fit
-from csc_complaints.report.content import (
+from csc_complaints.report.document import (
     Chart,
     Document,
     Heading,

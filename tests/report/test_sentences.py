@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from csc_complaints.report import sentences as say
@@ -105,7 +107,7 @@ def test_no_prior_year_means_no_comparison():
     assert say.team_received("Fostering", 1, "complaint", None, PFY, TH) == (
         "Fostering received one complaint."
     )
-    assert say.percent_change("33.3%", None, PFY) == ""
+    assert say.percent_change(Decimal("33.3"), None, PFY) == ""
 
 
 def test_zero_is_said_as_not_receiving_any():
@@ -198,10 +200,12 @@ def test_percentages_one_decimal_half_up(within, responses, text):
 
 
 def test_performance_comparisons():
-    assert say.percent_change("33.3%", "47.5%", PFY) == (
+    assert say.percent_change(Decimal("33.3"), Decimal("47.5"), PFY) == (
         ", a decrease in performance from 47.5% in 2018/19"
     )
-    assert say.percent_change("76.5%", "62.7%", PFY) == (
+    assert say.percent_change(Decimal("76.5"), Decimal("62.7"), PFY) == (
         ", an increase in performance from 62.7% in 2018/19"
     )
-    assert say.percent_change("0.0%", "0.0%", PFY) == ", the same as in 2018/19 (0.0%)"
+    assert (
+        say.percent_change(Decimal("0.0"), Decimal("0.0"), PFY) == ", the same as in 2018/19 (0.0%)"
+    )

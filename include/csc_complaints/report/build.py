@@ -192,10 +192,10 @@ def build_report(
     ``ReportBlocked`` while the year has rejected rows, failed critical rules or no
     reconciliation; otherwise the unmarked files replace the draft.
     """
-    from csc_complaints.report.content import build_document
     from csc_complaints.report.figures import load_year
     from csc_complaints.report.render_html import render_html
     from csc_complaints.report.render_pdf import render_pdf
+    from csc_complaints.report.sections import build_document
 
     year = FinancialYear.parse(financial_year)
     output = Path(output_dir) if output_dir is not None else settings.output_path

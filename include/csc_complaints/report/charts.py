@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from csc_complaints.report.content import Chart
+from csc_complaints.report.document import Chart
+from csc_complaints.report.wording import wording
 
 FONT = "Helvetica"
 LABEL_SIZE = 8
@@ -139,8 +140,14 @@ def split_to_fit(chart: Chart, width: float, max_height: float) -> list[Chart]:
         )
         parts += split_to_fit(part, width, max_height)
     if len(parts) > 1:
+        words = wording("document")
         parts = [
-            Chart(f"{p.title} ({n} of {len(parts)})", p.categories, p.series, p.alt)
+            Chart(
+                words.text("chart_part_title", p.title, n, len(parts)),
+                p.categories,
+                p.series,
+                p.alt,
+            )
             for n, p in enumerate(parts, start=1)
         ]
     return parts

@@ -13,8 +13,7 @@ from functools import cache
 
 import jinja2
 
-from csc_complaints.report.content import (
-    TEMPLATES_DIR,
+from csc_complaints.report.document import (
     Bullets,
     Chart,
     Document,
@@ -22,8 +21,8 @@ from csc_complaints.report.content import (
     Paragraph,
     Table,
     Texts,
-    wording,
 )
+from csc_complaints.report.wording import TEMPLATES_DIR, wording
 
 
 @cache
@@ -94,5 +93,5 @@ def render_html(document: Document, draft: bool) -> str:
         blocks=blocks,
         contents=contents,
         draft=draft,
-        draft_notice=wording("draft_notice"),
+        draft_notice=wording("document").text("draft_notice"),
     )

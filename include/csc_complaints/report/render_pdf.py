@@ -18,7 +18,7 @@ from __future__ import annotations
 from functools import partial
 from xml.sax.saxutils import escape
 
-from csc_complaints.report.content import (
+from csc_complaints.report.document import (
     Bullets,
     Chart,
     Document,

@@ -1,12 +1,16 @@
-"""The report's house style, as plain functions of the figures (REPORT.md, "Sentences").
+"""The report's house style (docs/report.md, "Sentences"): grammar helpers and shared patterns.
 
 * Numbers below ten in words (``seven compliments``, ``zero comments``), 10 and above in digits.
-* A sentence never starts with a digit: a leading number is written in words (``Ten ...``).
+* A sentence never starts with a digit: a count that opens one is written in words (``Ten ...``).
 * Year on year: ``an increase from four in 2018/19``, ``a decrease from 67 complaints during
   2018/19``, ``the same number as in 2018/19``; ``a significant increase/decrease`` when the
   change is at least ``significant_change_percent`` of last year's figure AND at least
   ``significant_change_minimum`` items. No prior year in the warehouse: no comparison.
-* Percentages to one decimal place, rounding half up (17 of 51 = 33.3%).
+* Percentages to one decimal place, rounding half up (17 of 51 = 33.3%), carried as ``Decimal``
+  until a template prints them.
+
+The grammar (numbers in words, plurals, finishing a sentence) is Python; the patterns' words are
+in ``include/templates/house_style.j2``, and these functions pass them the figures.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+
+from csc_complaints.report.wording import wording
 
 _UNITS = [
     "zero",
@@ -104,6 +110,11 @@ def count_phrase(n: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count_text(n)} {plural(n, singular, plural_form)}"
 
 
+def opening_count(n: int, singular: str, plural_form: str | None = None) -> str:
+    """A count that opens a sentence, in words at any size: ``fifty-seven complaints``."""
+    return f"{number_words(n)} {plural(n, singular, plural_form)}"
+
+
 def was_were(n: int) -> str:
     return "was" if n == 1 else "were"
 
@@ -112,9 +123,11 @@ _LEADING_NUMBER = re.compile(r"^(\d+)(?=[\s,])")
 
 
 def sentence(text: str) -> str:
-    """Finish a sentence: a leading number in words, a capital letter, a full stop.
+    """Finish a sentence: a capital letter, a full stop, and a leading number in words.
 
-    A leading percentage or any other digit that cannot be said as a whole number is a
+    The templates write an opening count in words themselves (``opening_count``); a whole
+    number left in digits at the start (a name such as ``24 Hour Team``) is said in words
+    here. A leading percentage or any other digit that cannot be said as a whole number is a
     wording error in the caller, so it fails loudly rather than printing ``33.3% of ...``.
     """
     text = text.strip()
@@ -134,11 +147,6 @@ def lower_first(label: str) -> str:
     return label
 
 
-def subject_name(name: str) -> str:
-    """A team name as the subject of a sentence, never starting with a digit."""
-    return f"The {name} team" if name[:1].isdigit() else name
-
-
 def percent_value(within: int, responses: int) -> Decimal:
     """``within`` of ``responses`` as a percentage to one decimal place, half up."""
     if responses <= 0:
@@ -147,9 +155,14 @@ def percent_value(within: int, responses: int) -> Decimal:
     return exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def percent_text(value: Decimal) -> str:
+    """A percentage as printed: ``33.3%``."""
+    return f"{value}%"
+
+
 def percent(within: int, responses: int) -> str:
     """``33.3%`` (17 of 51), ``66.7%`` (2 of 3), ``0.0%``, ``100.0%``."""
-    return f"{percent_value(within, responses)}%"
+    return percent_text(percent_value(within, responses))
 
 
 @dataclass(frozen=True)
@@ -166,6 +179,13 @@ class Thresholds:
         return prior == 0 or change * 100 >= self.percent * prior
 
 
+# --- the shared patterns (include/templates/house_style.j2) ----------------------------------
+
+
+def _style(macro: str, *args) -> str:
+    return wording("house_style").text(macro, *args)
+
+
 def change_phrase(
     current: int,
     prior: int,
@@ -179,21 +199,8 @@ def change_phrase(
     ``noun`` (singular, plural) repeats the thing counted after last year's figure and
     ``during`` says ``during`` instead of ``in``, the seed's wording for the year's totals.
     """
-    if current == prior:
-        return (
-            f"as was the case in {prior_label}"
-            if current == 0
-            else (f"the same number as in {prior_label}")
-        )
-    direction = "increase" if current > prior else "decrease"
-    strength = "significant " if thresholds.significant(current, prior) else ""
-    article = "a" if strength else ("an" if direction == "increase" else "a")
-    counted = count_text(prior)
-    if noun:
-        counted += " " + plural(prior, *noun)
-    return f"{article} {strength}{direction} from {counted} {'during' if during else 'in'} " + (
-        prior_label
-    )
+    significant = thresholds.significant(current, prior)
+    return _style("change", current, prior, prior_label, significant, noun, during)
 
 
 def with_change(
@@ -219,11 +226,8 @@ def council_received(
     Zero is said as ``did not receive any``: ``The Council did not receive any comments during
     2019/20, as was the case in 2018/19.``
     """
-    noun = (singular, plural_form or singular + "s")
-    if n == 0:
-        clause = f"The Council did not receive any {noun[1]} during {year_label}"
-    else:
-        clause = f"The Council received {count_phrase(n, *noun)} during {year_label}"
+    noun = (singular, plural(2, singular, plural_form))
+    clause = _style("council_received", n, *noun, year_label)
     return with_change(clause, n, prior, prior_label, thresholds, noun=noun, during=True)
 
 
@@ -236,7 +240,7 @@ def team_received(
     thresholds: Thresholds,
 ) -> str:
     """``First Response Team received eight complaints, an increase from four in 2018/19.``"""
-    clause = f"{subject_name(team)} received {count_phrase(n, singular)}"
+    clause = _style("team_received", team, n, singular)
     return with_change(clause, n, prior, prior_label, thresholds)
 
 
@@ -249,25 +253,8 @@ def stage_escalated(
     thresholds: Thresholds,
 ) -> str:
     """``Ten complaints were escalated to Stage 2 during 2019/20, a decrease from 16 ...``."""
-    subject = "no complaints" if n == 0 else count_phrase(n, "complaint")
-    clause = f"{subject} {was_were(n)} escalated to Stage {stage} during {year_label}"
+    clause = _style("stage_escalated", stage, n, year_label)
     return with_change(clause, n, prior, prior_label, thresholds)
-
-
-def rank_name(position: int, groups: int, tied: bool) -> str:
-    """Where a group of equally counted issues ranks: most, second, ..., least."""
-    joint = "joint " if tied else ""
-    if position == 0:
-        return f"the {joint}most commonly complained about"
-    if position == groups - 1:
-        return f"the {joint}least complained about"
-    return f"the {joint}{ordinal_words(position + 1)} most complained about"
-
-
-def join_names(names: list[str]) -> str:
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def issue_sentences(
@@ -290,60 +277,34 @@ def issue_sentences(
     out: list[str] = []
     if len(groups) == 1 and len(groups[0]) == 1:
         label, n, prior = groups[0][0]
-        out.append(sentence(f"{label} was the only issue complained about"))
-        clause = f"The Council received {count_phrase(n, 'complaint')} about this issue"
-        out.append(with_change(clause, n, prior, prior_label, thresholds))
+        out.append(sentence(_style("only_issue", label)))
+        out.append(with_change(_style("issue_received", n), n, prior, prior_label, thresholds))
         return out + _issues_gone(issues, prior_label, thresholds)
     for position, group in enumerate(groups):
-        rank = rank_name(position, len(groups), tied=len(group) > 1)
         if len(group) == 1:
             label, n, prior = group[0]
-            if position == 0:
-                out.append(sentence(f"{label} was {rank} issue"))
-            else:
-                out.append(sentence(f"{rank} issue was {lower_first(label)}"))
-            clause = f"The Council received {count_phrase(n, 'complaint')} about this issue"
-            out.append(with_change(clause, n, prior, prior_label, thresholds))
+            out.append(sentence(_style("ranked_issue", label, position, len(groups))))
+            out.append(with_change(_style("issue_received", n), n, prior, prior_label, thresholds))
             continue
-        names = join_names([lower_first(label) for label, _, _ in group])
-        n = group[0][1]
-        out.append(
-            sentence(f"{rank} issues were {names}, with {count_phrase(n, 'complaint')} about each")
-        )
+        labels = [label for label, _, _ in group]
+        out.append(sentence(_style("tied_issues", labels, group[0][1], position, len(groups))))
         for label, n, prior in group:
             if prior is not None:
-                out.append(
-                    with_change(
-                        f"Complaints about {lower_first(label)} numbered {count_text(n)}",
-                        n,
-                        prior,
-                        prior_label,
-                        thresholds,
-                    )
-                )
+                clause = _style("tied_issue_received", label, n)
+                out.append(with_change(clause, n, prior, prior_label, thresholds))
     return out + _issues_gone(issues, prior_label, thresholds)
 
 
 def _issues_gone(issues, prior_label: str, thresholds: Thresholds) -> list[str]:
     return [
-        with_change(
-            f"The Council did not receive any complaints about {lower_first(label)}",
-            0,
-            prior,
-            prior_label,
-            thresholds,
-        )
+        with_change(_style("issue_gone", label), 0, prior, prior_label, thresholds)
         for label, n, prior in sorted(issues, key=lambda i: i[0].lower())
         if n == 0 and prior
     ]
 
 
-def percent_change(current: str, prior: str | None, prior_label: str) -> str:
+def percent_change(current: Decimal, prior: Decimal | None, prior_label: str) -> str:
     """``, an increase in performance from 62.7% in 2018/19`` or ``""`` with no prior figure."""
     if prior is None:
         return ""
-    now, before = Decimal(current.rstrip("%")), Decimal(prior.rstrip("%"))
-    if now == before:
-        return f", the same as in {prior_label} ({prior})"
-    direction = "an increase" if now > before else "a decrease"
-    return f", {direction} in performance from {prior} in {prior_label}"
+    return ", " + _style("percent_change", current, prior, prior_label)

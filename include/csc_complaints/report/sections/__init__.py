@@ -1,0 +1,72 @@
+"""The report's sections, in the seed report's order (docs/report.md), and the whole document.
+
+Each section is a function of the ``ReportContext`` that returns its blocks, starting with its
+heading; its words are in ``include/templates/sections/<module>.j2``. A new section is a
+function here, its template, and its place in ``SECTIONS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from csc_complaints.report.document import Block, Document
+from csc_complaints.report.figures import YearFigures
+from csc_complaints.report.reconciliation import Reconciliation
+from csc_complaints.report.sections import (
+    annex,
+    front_matter,
+    issues,
+    learning,
+    ombudsman,
+    outcomes,
+    performance,
+    recommendations,
+    teams,
+    totals,
+)
+from csc_complaints.report.sections.context import ReportContext
+from csc_complaints.report.wording import wording
+from csc_complaints.settings import Settings
+
+Section = Callable[[ReportContext], list[Block]]
+
+SECTIONS: tuple[Section, ...] = (
+    front_matter.introduction,
+    front_matter.the_law,
+    front_matter.complaints_team,
+    front_matter.public_information,
+    front_matter.complaints_process,
+    front_matter.external_support,
+    totals.totals_received,
+    partial(teams.stage_complaints_by_team, stage=1),
+    partial(teams.stage_complaints_by_team, stage=2),
+    partial(teams.stage_complaints_by_team, stage=3),
+    issues.complaints_by_issue,
+    partial(teams.feedback_by_team, kind="comment"),
+    partial(teams.feedback_by_team, kind="compliment"),
+    outcomes.complaint_outcomes,
+    ombudsman.ombudsman_complaints,
+    learning.organisational_learning,
+    performance.performance,
+    recommendations.further_recommendations,
+    annex.annex,
+)
+
+
+def build_document(
+    current: YearFigures,
+    prior: YearFigures,
+    settings: Settings,
+    reconciliation: Reconciliation,
+) -> Document:
+    """The whole report for ``current``; ``prior`` is compared only when ``prior.present``."""
+    report = ReportContext(current, prior if prior.present else None, settings, reconciliation)
+    words = wording("document")
+    return Document(
+        title_lines=tuple(words.text("title_lines").splitlines()),
+        council_name=settings.council_name,
+        year_label=report.year_label,
+        title=words.text("title", report.year_label),
+        blocks=[block for section in SECTIONS for block in section(report)],
+    )

@@ -1,0 +1,65 @@
+"""Annex: How these figures were checked: every reconciliation result, and the rows held back.
+
+Read from the year's reconciliation (``csc_complaints.report.reconciliation``). Wording:
+``include/templates/sections/annex.j2``.
+"""
+
+from __future__ import annotations
+
+from csc_complaints.report import sentences as say
+from csc_complaints.report.document import Block, Heading, Paragraph, Table, TableRow
+from csc_complaints.report.reconciliation import RULE_DESCRIPTIONS, Reconciliation
+from csc_complaints.report.sections.context import ReportContext
+from csc_complaints.report.wording import Wording, wording
+
+
+def annex(report: ReportContext) -> list[Block]:
+    words = wording("sections/annex")
+    year = report.year_label
+    reconciliation = report.reconciliation
+    blocks: list[Block] = [Heading(1, words.text("heading")), *words.blocks("intro", year)]
+    if not reconciliation.available:
+        return blocks + words.blocks("not_reconciled", year)
+    blocks.append(_checks_table(words, reconciliation, year))
+    if not reconciliation.rejected_total:
+        return blocks + words.blocks("no_rejects", year)
+    return blocks + [
+        Paragraph(say.sentence(words.text("rejected", reconciliation.rejected_total, year))),
+        _rejects_table(words, reconciliation, year),
+    ]
+
+
+def _checks_table(words: Wording, reconciliation: Reconciliation, year: str) -> Table:
+    columns = ("code", "severity", "check", "expected", "observed", "result")
+    return Table(
+        words.text("checks_caption", year),
+        tuple(words.text("checks_column", column) for column in columns),
+        tuple(
+            TableRow(
+                (
+                    result.code,
+                    result.severity,
+                    result.rule,
+                    result.expected,
+                    result.observed,
+                    words.text("result", result.passed),
+                )
+            )
+            for result in reconciliation.results
+        ),
+        numeric_from=99,  # no column is a number to align: expected and observed vary
+        widths=(0.8, 0.9, 3.6, 1.1, 1.1, 0.8),
+    )
+
+
+def _rejects_table(words: Wording, reconciliation: Reconciliation, year: str) -> Table:
+    return Table(
+        words.text("rejects_caption", year),
+        tuple(words.text("rejects_column", column) for column in ("code", "check", "rows")),
+        tuple(
+            TableRow((code, RULE_DESCRIPTIONS.get(code, ""), str(rows)))
+            for code, rows in reconciliation.rejected_rows.items()
+        ),
+        numeric_from=2,
+        widths=(0.8, 5.0, 0.8),
+    )
