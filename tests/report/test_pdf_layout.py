@@ -11,7 +11,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Paragraph
 
-from csc_complaints.report.pdf_layout import (
+from csc_complaints.report.pdf.layout import (
     Contents,
     HeldPagesCanvas,
     PlainText,

@@ -17,7 +17,7 @@ from csc_complaints.report.document import (
     TableRow,
     Texts,
 )
-from csc_complaints.report.render_pdf import render_pdf
+from csc_complaints.report.pdf import render_pdf
 
 
 def _chart(teams: int) -> Chart:

@@ -1,4 +1,4 @@
-"""The house-style sentence rules of REPORT.md, one rule at a time."""
+"""The house-style sentence rules of docs/report.md, one rule at a time."""
 
 from __future__ import annotations
 

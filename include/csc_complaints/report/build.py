@@ -193,8 +193,8 @@ def build_report(
     reconciliation; otherwise the unmarked files replace the draft.
     """
     from csc_complaints.report.figures import load_year
-    from csc_complaints.report.render_html import render_html
-    from csc_complaints.report.render_pdf import render_pdf
+    from csc_complaints.report.html import render_html
+    from csc_complaints.report.pdf import render_pdf
     from csc_complaints.report.sections import build_document
 
     year = FinancialYear.parse(financial_year)

@@ -8,9 +8,9 @@ escapes it for its own format.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,6 @@ class Chart:
 
 
 Block = Heading | Paragraph | Bullets | Texts | Table | Chart
-BLOCK_TYPES: tuple[type, ...] = (Heading, Paragraph, Bullets, Texts, Table, Chart)
 
 
 @dataclass
@@ -97,16 +96,41 @@ class Document:
 Rendered = TypeVar("Rendered")
 
 
-def walk(
-    document: Document, renderers: Mapping[type, Callable[[Block, int], Rendered]]
-) -> Iterator[Rendered]:
-    """Each block of ``document`` in order, through the renderer for its type.
+class BlockRenderer(ABC, Generic[Rendered]):
+    """Walks a document's blocks in order, one method per block type (named by its ``kind``).
 
-    Both renderers walk the model this way, and each must handle every block type: a type a
-    renderer lacks is an error here rather than a block silently missing from one format.
+    The PDF and the HTML renderers are both one of these, so each must handle every block type:
+    a new type of block is an abstract method here, and a renderer without it cannot be made.
     """
-    missing = [t.__name__ for t in BLOCK_TYPES if t not in renderers]
-    if missing:
-        raise TypeError(f"the renderer has no case for {', '.join(missing)} blocks")
-    for position, block in enumerate(document.blocks):
-        yield renderers[type(block)](block, position)
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+
+    def render_blocks(self) -> list[Rendered]:
+        return [
+            getattr(self, block.kind)(block, position)
+            for position, block in enumerate(self.document.blocks)
+        ]
+
+    def following(self, position: int) -> Block | None:
+        """The block after the one at ``position``, if any."""
+        blocks = self.document.blocks
+        return blocks[position + 1] if position + 1 < len(blocks) else None
+
+    @abstractmethod
+    def heading(self, block: Heading, position: int) -> Rendered: ...
+
+    @abstractmethod
+    def paragraph(self, block: Paragraph, position: int) -> Rendered: ...
+
+    @abstractmethod
+    def bullets(self, block: Bullets, position: int) -> Rendered: ...
+
+    @abstractmethod
+    def texts(self, block: Texts, position: int) -> Rendered: ...
+
+    @abstractmethod
+    def table(self, block: Table, position: int) -> Rendered: ...
+
+    @abstractmethod
+    def chart(self, block: Chart, position: int) -> Rendered: ...

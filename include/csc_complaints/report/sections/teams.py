@@ -26,53 +26,63 @@ def stage_complaints_by_team(report: ReportContext, stage: int) -> list[Block]:
     words = wording(WORDING)
     measure = STAGE_RECEIVED[stage]
     total = report.current.headline(measure)
-    blocks: list[Block] = [Heading(1, words.text("stage_heading", stage))]
     if stage == 1:
         clause = words.text("stage1_received", total, report.year_label)
-        blocks.append(Paragraph(report.compared(clause, total, lambda y: y.headline(measure))))
+        total_text = report.compared(clause, total, lambda y: y.headline(measure))
     else:
-        prior_total = report.prior_figure(lambda y: y.headline(measure))
-        blocks.append(
-            Paragraph(
-                say.stage_escalated(
-                    stage,
-                    total,
-                    report.year_label,
-                    prior_total,
-                    report.prior_label,
-                    report.thresholds,
-                )
-            )
+        total_text = say.stage_escalated(
+            stage,
+            total,
+            report.year_label,
+            report.prior_figure(lambda y: y.headline(measure)),
+            report.prior_label,
+            report.thresholds,
         )
-    teams = report.current.received_by_team(stage)
-    if not teams:
-        return blocks
-
-    def prior_count(year: YearFigures, team: str) -> int:
-        return year.team_received(stage, team)
-
-    blocks += _team_chart(report, words.text("stage_chart_title", stage), teams, prior_count)
-    note = words.text("teams_not_listed", stage, report.year_label)
-    blocks.append(Paragraph(note, style="note"))
-    return blocks + _team_sentences(report, teams, prior_count, words.text("stage_counted"))
+    return [
+        Heading(1, words.text("stage_heading", stage)),
+        Paragraph(total_text),
+        *_by_team(
+            report,
+            report.current.received_by_team(stage),
+            lambda year, team: year.team_received(stage, team),
+            words.text("stage_chart_title", stage),
+            words.text("stage_counted"),
+            note=words.text("teams_not_listed", stage, report.year_label),
+        ),
+    ]
 
 
 def feedback_by_team(report: ReportContext, kind: str) -> list[Block]:
     """Comments (``kind="comment"``) or compliments by team."""
     words = wording(WORDING)
     counted = words.text("feedback_counted", kind)
-    blocks: list[Block] = [
+    return [
         Heading(1, words.text("feedback_heading", kind)),
         Paragraph(report.council_received(FEEDBACK_RECEIVED[kind], counted)),
+        *_by_team(
+            report,
+            report.current.feedback_by_team(kind),
+            lambda year, team: year.team_feedback(kind, team),
+            words.text("feedback_chart_title", kind),
+            counted,
+        ),
     ]
-    teams = report.current.feedback_by_team(kind)
+
+
+def _by_team(
+    report: ReportContext,
+    teams: list[TeamCount],
+    prior_count: PriorCount,
+    chart_title: str,
+    counted: str,
+    note: str | None = None,
+) -> list[Block]:
+    """The chart by team, a note under it, and the teams' sentences; nothing without teams."""
     if not teams:
-        return blocks
-
-    def prior_count(year: YearFigures, team: str) -> int:
-        return year.team_feedback(kind, team)
-
-    blocks += _team_chart(report, words.text("feedback_chart_title", kind), teams, prior_count)
+        return []
+    blocks = _team_chart(report, chart_title, teams, prior_count)
+    if note is not None:
+        blocks.append(Paragraph(note, style="note"))
     return blocks + _team_sentences(report, teams, prior_count, counted)
 
 

@@ -6,10 +6,11 @@
 * ``HeldPagesCanvas``: a canvas that writes its pages only when the document is saved, so text
   known only at the end of the layout (the Contents' page numbers) can still be put in its place
   on an earlier page, and bookmarks can point at pages that are not written yet.
-* ``contents_table``: the Contents, laid out from the headings the document model lists (known
+* ``Contents``: the Contents, laid out from the headings the document model lists (known
   before layout, so its size is too), with dot leaders and page numbers filled in at save time.
 
-Imported by ``render_pdf`` when a PDF is made, never when a DAG file is parsed.
+Imported by the PDF renderer (``csc_complaints.report.pdf``) when a PDF is made, never when a DAG
+file is parsed.
 """
 
 from __future__ import annotations

@@ -1,0 +1,174 @@
+"""Each block of the document model as PDF flowables, in units that keep together on a page.
+
+A unit is kept together (KEEP), kept with the unit after it (GLUE: a heading, a paragraph that
+introduces a table or chart), or free to split across pages (FLOWS: a long run of learning
+texts after its first text). Each unit keeps the model block it renders, so a layer beside the
+layout (tagging, for one) can tell what the flowables are. Every text from the model is
+XML-escaped before it reaches a Paragraph, so ``<``, ``&`` and quotes print as themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import Paragraph as PdfParagraph
+from reportlab.platypus import Table as PdfTable
+
+from csc_complaints.report.charts import drawing_for, split_to_fit
+from csc_complaints.report.document import (
+    Block,
+    BlockRenderer,
+    Bullets,
+    Chart,
+    Document,
+    Heading,
+    Paragraph,
+    Table,
+    Texts,
+)
+from csc_complaints.report.pdf.layout import PlainText, WordWidths
+from csc_complaints.report.pdf.page import FRAME_HEIGHT, FRAME_WIDTH, Bookmark
+from csc_complaints.report.pdf.styles import AREA_FILL, BLUE, GRID, TOTAL_FILL, Styles
+
+KEEP = "keep"  # kept together on one page
+GLUE = "glue"  # kept together with the unit after it
+FLOWS = "flows"  # free to split across pages
+
+CHART_CAPTION_HEIGHT = 40  # about what a chart's caption and spacing take of the frame
+
+
+def markup(text: str) -> str:
+    """Model text as Paragraph markup: every character printed literally."""
+    return escape(text, {'"': "&quot;", "'": "&#39;"})
+
+
+@dataclass(frozen=True)
+class Unit:
+    flowables: list[Flowable]
+    how: str  # KEEP | GLUE | FLOWS
+    block: Block  # the model block the flowables render
+
+
+def bookmark_keys(document: Document) -> dict[int, str]:
+    """The bookmark key of each heading, by its position among the blocks."""
+    headings = [p for p, block in enumerate(document.blocks) if isinstance(block, Heading)]
+    return {position: f"section{n}" for n, position in enumerate(headings, start=1)}
+
+
+class HeadingParagraph(PdfParagraph):
+    """A heading; one that Contents lists carries its ``bookmark``."""
+
+    def __init__(self, heading: Heading, key: str, styles: Styles) -> None:
+        super().__init__(markup(heading.text), styles.heading(heading.level, heading.toc))
+        self.bookmark = Bookmark(key, heading.text, heading.level - 1) if heading.toc else None
+
+
+class BlockFlowables(BlockRenderer[list[Unit]]):
+    """The units of each block of one document."""
+
+    def __init__(self, document: Document, styles: Styles) -> None:
+        super().__init__(document)
+        self.styles = styles
+        self.keys = bookmark_keys(document)
+        self.widths = WordWidths(styles.body.fontName, styles.body.fontSize)
+
+    def units(self) -> list[Unit]:
+        return [unit for units in self.render_blocks() for unit in units]
+
+    def heading(self, block: Heading, position: int) -> list[Unit]:
+        return [Unit([HeadingParagraph(block, self.keys[position], self.styles)], GLUE, block)]
+
+    def paragraph(self, block: Paragraph, position: int) -> list[Unit]:
+        introduces = isinstance(self.following(position), Table | Chart)
+        paragraph = PdfParagraph(markup(block.text), self.styles.paragraph(block.style))
+        return [Unit([paragraph], GLUE if introduces else KEEP, block)]
+
+    def texts(self, block: Texts, position: int) -> list[Unit]:
+        """The first text stays with what comes before it (its team's heading); the rest flow,
+        splitting between lines wherever a page ends (a run can fill hundreds of pages)."""
+        body = self.styles.body
+        units = [Unit([PlainText(block.items[:1], body, self.widths)], KEEP, block)]
+        if len(block.items) > 1:
+            units.append(Unit([PlainText(block.items[1:], body, self.widths)], FLOWS, block))
+        return units
+
+    def bullets(self, block: Bullets, position: int) -> list[Unit]:
+        items = [
+            PdfParagraph(markup(item), self.styles.bullet, bulletText="\u2022")
+            for item in block.items
+        ]
+        return [Unit(items, KEEP, block)]
+
+    def chart(self, block: Chart, position: int) -> list[Unit]:
+        """One unit per part of a chart too tall for a page."""
+        units = []
+        for part in split_to_fit(block, FRAME_WIDTH, FRAME_HEIGHT - CHART_CAPTION_HEIGHT):
+            caption = PdfParagraph(markup(part.title), self.styles.caption)
+            drawing = drawing_for(part, FRAME_WIDTH)
+            units.append(Unit([caption, drawing, Spacer(1, 6)], KEEP, block))
+        return units
+
+    def table(self, block: Table, position: int) -> list[Unit]:
+        caption = PdfParagraph(markup(block.caption), self.styles.caption)
+        table = _table(block, FRAME_WIDTH, self.styles)
+        return [Unit([caption, table, Spacer(1, 8)], KEEP, block)]
+
+
+def _column_widths(block: Table, width: float, styles: Styles) -> list[float]:
+    """Number columns as wide as their longest header word (never broken mid-word), the
+    first column gets the rest; other tables use their relative widths."""
+    if block.numeric_from != 1:
+        units = block.widths or (1.0,) * len(block.header)
+        return [width * u / sum(units) for u in units]
+    style = styles.head_cell
+    numeric = []
+    for header in block.header[1:]:
+        longest = max(stringWidth(w, style.fontName, style.fontSize) for w in header.split())
+        numeric.append(max(longest + 14, 34.0))
+    return [width - sum(numeric), *numeric]
+
+
+def _table(block: Table, width: float, styles: Styles) -> PdfTable:
+    """The table with its header row repeated on every page it runs over; service-area rows
+    span the table, subtotal and total rows are bold, the total shaded."""
+    header = [PdfParagraph(markup(h), styles.head_cell) for h in block.header]
+    data: list[list] = [header]
+    commands = [
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(BLUE)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor(GRID)),
+        ("FONTNAME", (0, 1), (-1, -1), "Helvetica"),
+        ("FONTSIZE", (0, 1), (-1, -1), 8.5),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    for number, row in enumerate(block.rows, start=1):
+        bold = row.kind in {"area", "subtotal", "total"}
+        style = styles.cell_bold if bold else styles.cell
+        data.append(
+            [
+                value if column >= block.numeric_from else PdfParagraph(markup(value), style)
+                for column, value in enumerate(row.cells)
+            ]
+        )
+        this_row = ((0, number), (-1, number))
+        if row.kind == "area":
+            commands += [
+                ("SPAN", *this_row),
+                ("BACKGROUND", *this_row, colors.HexColor(AREA_FILL)),
+            ]
+        elif row.kind == "row" and block.numeric_from == 1:
+            commands.append(("LEFTPADDING", (0, number), (0, number), 14))
+        if row.kind in {"subtotal", "total"}:
+            commands.append(("FONTNAME", (1, number), (-1, number), "Helvetica-Bold"))
+        if row.kind == "total":
+            commands.append(("BACKGROUND", *this_row, colors.HexColor(TOTAL_FILL)))
+    if block.numeric_from < len(block.header):
+        commands.append(("ALIGN", (block.numeric_from, 1), (-1, -1), "RIGHT"))
+    table = PdfTable(data, colWidths=_column_widths(block, width, styles), repeatRows=1)
+    table.setStyle(commands)
+    return table

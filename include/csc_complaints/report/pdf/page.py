@@ -1,0 +1,138 @@
+"""The PDF's pages: A4 geometry, the document template with its metadata, and what every page
+carries besides its content (the DRAFT mark, the footer with the page number).
+
+The template records the page of each heading that carries a bookmark, for the Contents, and
+makes the bookmark as that page is written (``layout.HeldPagesCanvas``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+from csc_complaints.report.document import Document
+from csc_complaints.report.pdf.styles import DRAFT_COLOUR, GREY
+from csc_complaints.report.wording import wording
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 2.2 * cm
+FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN
+FRAME_HEIGHT = PAGE_HEIGHT - 2 * MARGIN
+COVER, BODY = "cover", "body"  # the page templates: the cover has no footer
+
+
+@dataclass(frozen=True)
+class Bookmark:
+    """A heading's place in the PDF outline (and the Contents' link target)."""
+
+    key: str
+    title: str
+    level: int  # outline level: 0 for a section
+
+
+class ReportDocTemplate(BaseDocTemplate):
+    """Notes the page of every flowable that carries a ``bookmark``, and bookmarks it there."""
+
+    def __init__(self, filename: str, page_of: dict[str, int], **kwargs) -> None:
+        super().__init__(filename, **kwargs)
+        self.page_of = page_of  # bookmark key -> page, read by the Contents at save time
+
+    def afterFlowable(self, flowable) -> None:
+        bookmark: Bookmark | None = getattr(flowable, "bookmark", None)
+        if bookmark is not None:
+            self.page_of[bookmark.key] = self.page
+            # The canvas holds its pages until the end: a bookmark is made as its page is
+            # written, so that it points at that page.
+            self.canv.when_written(partial(_bookmark, bookmark))
+
+
+def _bookmark(bookmark: Bookmark, canvas: Canvas) -> None:
+    """A bookmark on the page being written, and its entry in the PDF outline."""
+    canvas.bookmarkPage(bookmark.key)
+    canvas.addOutlineEntry(bookmark.title, bookmark.key, level=bookmark.level, closed=True)
+
+
+class PageDecoration:
+    """Drawn on every page: the DRAFT mark until sign-off; after the cover, the footer."""
+
+    def __init__(self, document: Document, draft: bool) -> None:
+        self.words = wording("pdf")
+        self.draft = draft
+        self.footer = self.words.text("footer", document.council_name, document.year_label)
+
+    def cover(self, canvas: Canvas, doc) -> None:
+        self._decorate(canvas, doc, footer=False)
+
+    def body(self, canvas: Canvas, doc) -> None:
+        self._decorate(canvas, doc, footer=True)
+
+    def _decorate(self, canvas: Canvas, doc, footer: bool) -> None:
+        canvas.saveState()
+        if self.draft:
+            self._draft_mark(canvas)
+        if footer:
+            self._footer(canvas, doc.page)
+        canvas.restoreState()
+
+    def _draft_mark(self, canvas: Canvas) -> None:
+        """A large pale DRAFT across the page, and a small one at its head."""
+        canvas.setFillColor(colors.HexColor(DRAFT_COLOUR), alpha=0.18)
+        canvas.setFont("Helvetica-Bold", 110)
+        canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+        canvas.rotate(50)
+        canvas.drawCentredString(0, -35, self.words.text("draft_mark"))
+        canvas.rotate(-50)
+        canvas.translate(-PAGE_WIDTH / 2, -PAGE_HEIGHT / 2)
+        canvas.setFillColor(colors.HexColor(DRAFT_COLOUR), alpha=1)
+        canvas.setFont("Helvetica-Bold", 9)
+        canvas.drawRightString(
+            PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 1.3 * cm, self.words.text("draft_banner")
+        )
+
+    def _footer(self, canvas: Canvas, page: int) -> None:
+        canvas.setFillColor(colors.HexColor(GREY))
+        canvas.setFont("Helvetica", 8.5)
+        canvas.drawString(MARGIN, 1.2 * cm, self.footer)
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, 1.2 * cm, self.words.text("page_number", page))
+
+
+def report_template(
+    document: Document, path, draft: bool, page_of: dict[str, int]
+) -> ReportDocTemplate:
+    """The A4 document template: metadata (title, author, subject, language), invariant mode
+    (fixed creation date and ID, so the same model gives the same bytes), and the cover and
+    body page templates."""
+    words = wording("pdf")
+    template = ReportDocTemplate(
+        str(path),
+        page_of,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=document.title,
+        author=document.council_name,
+        subject=words.text("subject", document.year_label, draft),
+        creator=words.text("creator"),
+        producer="ReportLab",
+        keywords=words.text("keywords", document.year_label),
+        lang="en-GB",
+        invariant=1,
+        displayDocTitle=1,
+    )
+    frame = Frame(MARGIN, MARGIN, FRAME_WIDTH, FRAME_HEIGHT, id="body")
+    decoration = PageDecoration(document, draft)
+    template.addPageTemplates(
+        [
+            PageTemplate(COVER, [frame], onPage=decoration.cover),
+            PageTemplate(BODY, [frame], onPage=decoration.body),
+        ]
+    )
+    return template

@@ -1,0 +1,70 @@
+"""The PDF's story: the cover, the Contents, then the blocks' units grouped to keep together."""
+
+from __future__ import annotations
+
+from reportlab.lib.units import cm
+from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, PageBreak, Spacer
+from reportlab.platypus import Paragraph as PdfParagraph
+
+from csc_complaints.report.document import Document
+from csc_complaints.report.pdf.blocks import FLOWS, GLUE, Unit, bookmark_keys, markup
+from csc_complaints.report.pdf.layout import Contents
+from csc_complaints.report.pdf.page import BODY
+from csc_complaints.report.pdf.styles import Styles
+from csc_complaints.report.wording import wording
+
+CONTENTS_TABLE_STYLE = [
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+    ("TOPPADDING", (0, 0), (-1, -1), 1),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+]
+
+
+def cover(document: Document, draft: bool, styles: Styles) -> list[Flowable]:
+    """Title, council and year (and DRAFT), then on to the body pages."""
+    title = "<br/>".join(markup(line) for line in (*document.title_lines, document.year_label))
+    story: list[Flowable] = [
+        Spacer(1, 5 * cm),
+        PdfParagraph(title, styles.cover_title),
+        PdfParagraph(markup(document.council_name), styles.cover_subtitle),
+    ]
+    if draft:
+        banner = wording("pdf").text("draft_banner")
+        story += [Spacer(1, 1 * cm), PdfParagraph(markup(banner), styles.cover_subtitle)]
+    return story + [NextPageTemplate(BODY), PageBreak()]
+
+
+def contents(document: Document, styles: Styles, page_of: dict[str, int]) -> list[Flowable]:
+    """The Contents page: each listed heading, linked to its bookmark, with its page number
+    (filled in from ``page_of`` when the pages are written)."""
+    keys = bookmark_keys(document)
+    entries = [
+        (heading.level - 1, markup(heading.text), keys[position])
+        for position, heading in document.listed_headings()
+    ]
+    heading = wording("pdf").text("contents_heading")
+    return [
+        PdfParagraph(markup(heading), styles.headings[1]),
+        Contents(entries, styles.contents, page_of, CONTENTS_TABLE_STYLE),
+        PageBreak(),
+    ]
+
+
+def kept_together(units: list[Unit]) -> list[Flowable]:
+    """Each unit in a ``KeepTogether``, glued units with the unit after them; a flowing unit
+    that follows a kept one is on its own, free to split."""
+    story: list[Flowable] = []
+    group: list[Flowable] = []
+    for unit in units:
+        if unit.how == FLOWS and not group:
+            story += unit.flowables
+            continue
+        group += unit.flowables  # (flowing text glued to a unit before it is kept with it)
+        if unit.how != GLUE:
+            story.append(KeepTogether(group))
+            group = []
+    if group:
+        story.append(KeepTogether(group))
+    return story
