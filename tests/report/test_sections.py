@@ -12,7 +12,7 @@ from csc_complaints.report.figures import TeamCount, YearFigures
 from csc_complaints.report.reconciliation import Reconciliation
 from csc_complaints.report.sections import SECTIONS, build_document
 from csc_complaints.report.sections.context import ReportContext
-from csc_complaints.report.sections.performance import performance
+from csc_complaints.report.sections.performance import performance_against_the_procedure
 from csc_complaints.report.sections.recommendations import further_recommendations
 from csc_complaints.report.wording import wording
 
@@ -55,7 +55,7 @@ def test_each_section_opens_with_its_own_listed_heading(report):
 
 
 def test_every_timeliness_measure_of_the_registry_is_in_the_timescales_table(report):
-    [table] = [b for b in performance(report) if isinstance(b, Table)]
+    [table] = [b for b in performance_against_the_procedure(report) if isinstance(b, Table)]
     assert [row.cells[0] for row in table.rows] == [m.label for m in TIMELINESS_MEASURES]
     for measure, row in zip(TIMELINESS_MEASURES, table.rows, strict=True):
         target = getattr(report.settings, measure.target_setting)
@@ -63,7 +63,7 @@ def test_every_timeliness_measure_of_the_registry_is_in_the_timescales_table(rep
 
 
 def test_every_stage3_measure_of_the_registry_has_a_target_and_a_sentence(report):
-    blocks = performance(report)
+    blocks = performance_against_the_procedure(report)
     stage3 = blocks[blocks.index(Heading(3, "Stage 3")) + 1]
     assert isinstance(stage3, Bullets)
     assert len(stage3.items) == len([m for m in TIMELINESS_MEASURES if m.stage == 3])

@@ -48,7 +48,7 @@ SECTIONS: tuple[Section, ...] = (
     outcomes.complaint_outcomes,
     ombudsman.ombudsman_complaints,
     learning.organisational_learning,
-    performance.performance,
+    performance.performance_against_the_procedure,
     recommendations.further_recommendations,
     annex.annex,
 )

@@ -20,7 +20,7 @@ from csc_complaints.report.wording import wording
 WORDING = "sections/performance"
 
 
-def performance(report: ReportContext) -> list[Block]:
+def performance_against_the_procedure(report: ReportContext) -> list[Block]:
     words = wording(WORDING)
     has_prior = report.prior is not None
     return [
