@@ -2,8 +2,17 @@
 
 The names are a contract (docs/warehouse.md): outside tools read them from the stats tables, so
 they are never renamed. Everything that needs a list of measures reads it here: the warehouse
-SQL's bind parameters and zero rows, the report's figures, sentences and timescales table, the
-reconciliation rule RC06, and the open data's dictionary.
+build's targets and its timeliness counts, the zero rows, the report's figures, sentences and
+timescales table, the reconciliation rule RC06, and the open data.
+
+SQL cannot import this module, so the warehouse holds a copy of it as the table ``dim_measure``,
+rewritten from here whenever it differs (``csc_complaints.warehouse.schema``): the SQL steps and
+the suite's RC06 join that table instead of listing names.
+
+What a new measure takes: a timeliness measure is counted from its fields alone (its stage, its
+two dates and its target setting); a headline needs its count written in
+``include/sql/warehouse/stats_headlines.sql`` (every headline is a different count), and the zero
+rows, RC06 and the CSV follow from here.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ class TimelinessMeasure:
     decisions_measure: str | None  # the headline its responses must equal (RC06), if any
     recommendation_label: str | None = None  # set on each stage's longest timescale: how a
     # "Further recommendations" sentence names it when too few responses are within it
+    extends: str | None = None  # the shorter timescale this one extends (same responses): its
+    # within must be at most this one's (RC06)
 
 
 TIMELINESS_MEASURES: tuple[TimelinessMeasure, ...] = (
@@ -50,6 +61,7 @@ TIMELINESS_MEASURES: tuple[TimelinessMeasure, ...] = (
         label="Stage 1 response, extended",
         decisions_measure="stage1_decisions",
         recommendation_label="Stage 1",
+        extends="stage1_within_10wd",
     ),
     TimelinessMeasure(
         "stage2_within_25wd",
@@ -69,6 +81,7 @@ TIMELINESS_MEASURES: tuple[TimelinessMeasure, ...] = (
         label="Stage 2 response, maximum",
         decisions_measure="stage2_decisions",
         recommendation_label="Stage 2",
+        extends="stage2_within_25wd",
     ),
     TimelinessMeasure(
         "stage3_panel_within_30wd",
@@ -159,3 +172,49 @@ OUTCOMES: tuple[Outcome, ...] = (
 )
 
 OUTCOME_LABELS = {o.code: o.label for o in OUTCOMES}
+
+
+# The stage row's dates a timeliness measure may start or stop its clock at (docs/source-schema.md).
+STAGE_DATES = ("requested_date", "response_date", "panel_date", "panel_report_date")
+
+
+class MeasureRegistryError(ValueError):
+    """The registry contradicts itself: a figure it describes could not be counted or checked."""
+
+
+def check_registry() -> None:
+    """Refuse a registry whose measures cannot all be counted, zero-filled and reconciled.
+
+    Reads the module's lists when called (not when imported), so a registry changed at run time
+    (by a test, say) is the one checked.
+    """
+    names = [m.name for m in HEADLINE_MEASURES] + [m.name for m in TIMELINESS_MEASURES]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise MeasureRegistryError(f"measure names used twice: {', '.join(repeated)}")
+    headlines = {m.name for m in HEADLINE_MEASURES}
+    timeliness = {m.name: m for m in TIMELINESS_MEASURES}
+    for measure in TIMELINESS_MEASURES:
+        where = f"timeliness measure {measure.name}"
+        if measure.stage not in (1, 2, 3):
+            raise MeasureRegistryError(f"{where}: stage {measure.stage} is not 1, 2 or 3")
+        for date_name in (measure.start_date, measure.end_date):
+            if date_name not in STAGE_DATES:
+                raise MeasureRegistryError(
+                    f"{where}: {date_name!r} is not a stage row's date ({', '.join(STAGE_DATES)})"
+                )
+        if measure.decisions_measure is not None and measure.decisions_measure not in headlines:
+            raise MeasureRegistryError(
+                f"{where}: decisions_measure {measure.decisions_measure!r} is not a headline"
+            )
+        if measure.extends is not None:
+            shorter = timeliness.get(measure.extends)
+            same_responses = shorter is not None and (
+                (shorter.stage, shorter.start_date, shorter.end_date)
+                == (measure.stage, measure.start_date, measure.end_date)
+            )
+            if not same_responses:
+                raise MeasureRegistryError(
+                    f"{where}: extends {measure.extends!r}, which is not a timeliness measure "
+                    "of the same stage and dates"
+                )

@@ -18,11 +18,11 @@ from csc_complaints.db import make_engine
 from csc_complaints.settings import load_settings
 from csc_complaints.warehouse import schema as wh
 from csc_complaints.warehouse.build import (
-    TARGET_SETTINGS,
     build_warehouse,
     compute_stats,
     rebuild_facts,
     replace_year,
+    timeliness_targets,
 )
 from csc_complaints.working_days import working_day_index
 from tests.oracle import stats_from_warehouse
@@ -537,7 +537,7 @@ def test_a_failed_year_leaves_the_previous_figures(warehouse):
     with engine.begin() as conn:
         conn.execute(update(wh.stg_feedback).values(team_id=2))
     rebuild_facts(engine, COUNCIL)
-    targets = {name: getattr(SETTINGS, name) for name in TARGET_SETTINGS}
+    targets = timeliness_targets(SETTINGS)
     with engine.connect() as conn:
         new_tables = compute_stats(conn, COUNCIL, targets)
         # A timeliness row twice: stats_timeliness, the last table of the year, refuses it

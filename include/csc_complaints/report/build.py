@@ -163,7 +163,12 @@ def _write_text(path: Path, text: str) -> None:
 def write_stats_csv(
     warehouse_engine: Engine, council_code: str, financial_year: str, directory: Path | str
 ) -> tuple[Path, ...]:
-    """Each stats table's rows for the year as ``<directory>/<table>.csv`` (header = columns)."""
+    """Each stats table's rows for the year as ``<directory>/<table>.csv`` (header = columns).
+
+    The tables are ``STATS_TABLES`` (csc_complaints.warehouse.schema), and every measure of the
+    registry (csc_complaints.measures) has its row in them, a zero included (the build's zero
+    rows), so the open data lists every published measure of the year.
+    """
     from csc_complaints.report.figures import read_stats_rows
 
     year = FinancialYear.parse(financial_year)

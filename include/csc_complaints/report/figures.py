@@ -1,7 +1,9 @@
-"""The figures of one financial year, read from the warehouse's stats tables (DATA.md section 3).
+"""The figures of one financial year, read from the warehouse's stats tables (docs/warehouse.md).
 
-Only the six ``stats_*`` tables (and the learning-action texts) are read; a missing row means
-zero. Every query is a file in ``include/sql/report/``.
+Only the ``stats_*`` tables (``csc_complaints.warehouse.schema.STATS_TABLES``) and the
+learning-action texts are read; a missing row means zero. Each stats table is read by its file
+in ``include/sql/report/``. The measures and outcomes the figures name are those of the
+registry, ``csc_complaints.measures``.
 """
 
 from __future__ import annotations
@@ -10,40 +12,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
+from csc_complaints.measures import OUTCOMES
+from csc_complaints.warehouse.schema import STATS_TABLES
 
-STATS_TABLE_NAMES = (
-    "stats_headlines",
-    "stats_received_by_team",
-    "stats_outcomes_by_team",
-    "stats_issues",
-    "stats_feedback_by_team",
-    "stats_timeliness",
-)
-
-TIMELINESS_MEASURES = (
-    "stage1_within_10wd",
-    "stage1_within_20wd",
-    "stage2_within_25wd",
-    "stage2_within_65wd",
-    "stage3_panel_within_30wd",
-    "stage3_panel_report_within_5wd",
-    "stage3_director_within_15wd",
-)
-
-# Outcome codes in the order of the report's table columns, with their printed labels
-# (DATA.md section 1). "Escalated ..." is a Stage 1 column only.
-OUTCOME_COLUMNS = (
-    ("escalated_without_response", "Escalated to Stage 2 (No S1 Response)"),
-    ("inconclusive", "Inconclusive"),
-    ("not_upheld", "Not Upheld"),
-    ("partially_upheld", "Partially Upheld"),
-    ("upheld", "Upheld"),
-    ("withdrawn", "Withdrawn"),
-)
+# Outcome codes in the order of the report's table columns, with their printed labels: the
+# registry's OUTCOMES, in the shape report/content.py reads (it is to read OUTCOMES itself).
+OUTCOME_COLUMNS = tuple((outcome.code, outcome.label) for outcome in OUTCOMES)
 
 
 @dataclass(frozen=True)
@@ -106,16 +84,27 @@ def read_stats_rows(engine: Engine, council_code: str, year: FinancialYear) -> d
     params = {"council_code": council_code, "financial_year": year.label}
     tables = {}
     with engine.connect() as connection:
-        for name in STATS_TABLE_NAMES:
-            result = connection.execute(sql("report", name), params)
-            tables[name] = (tuple(result.keys()), [tuple(r) for r in result])
+        for table in STATS_TABLES:
+            result = connection.execute(sql("report", table.name), params)
+            tables[table.name] = (tuple(result.keys()), [tuple(r) for r in result])
     return tables
 
 
 def stats_row_count(engine: Engine, council_code: str, year: FinancialYear) -> int:
-    params = {"council_code": council_code, "financial_year": year.label}
+    """How many stats rows the council has for the year, over every stats table. Zero means
+    the warehouse holds no figures for that year: the report then makes no comparison with it."""
+    counts = [
+        select(func.count())
+        .select_from(table)
+        .where(table.c.council_code == council_code, table.c.financial_year == year.label)
+        .scalar_subquery()
+        for table in STATS_TABLES
+    ]
+    total = counts[0]
+    for count in counts[1:]:
+        total = total + count
     with engine.connect() as connection:
-        return int(connection.execute(sql("report", "year_stats_rows"), params).scalar_one())
+        return int(connection.execute(select(total)).scalar_one())
 
 
 def load_year(

@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable, DropTable
 
+from csc_complaints import measures
 from csc_complaints.dates import FinancialYear, parse_iso_date
 from csc_complaints.db import sql
 from csc_complaints.settings import Settings
@@ -62,16 +63,19 @@ log = logging.getLogger(__name__)
 
 SQL_STEP = "warehouse"
 
-# The timeliness targets in working days, bound into stats_timeliness.sql by these names.
-TARGET_SETTINGS = (
-    "stage1_target_wd",
-    "stage1_extended_wd",
-    "stage2_target_wd",
-    "stage2_extended_wd",
-    "stage3_panel_wd",
-    "stage3_panel_report_wd",
-    "stage3_director_wd",
-)
+
+def timeliness_targets(settings: Settings) -> dict[str, int]:
+    """The working days of each target setting the registry's timeliness measures name."""
+    targets = {}
+    for measure in measures.TIMELINESS_MEASURES:
+        value = getattr(settings, measure.target_setting, None)
+        if value is None:
+            raise measures.MeasureRegistryError(
+                f"timeliness measure {measure.name}: its target {measure.target_setting!r} is "
+                "not a setting (add it to csc_complaints.settings and include/settings.toml)"
+            )
+        targets[measure.target_setting] = int(value)
+    return targets
 
 
 @dataclass
@@ -103,7 +107,7 @@ def build_warehouse(warehouse_engine: Engine, settings: Settings, run_id: str) -
     result = BuildResult(run_id=run_id, council_code=council)
     result.dates_added = refresh_date_dimension(warehouse_engine, council)
     result.fact_rows = rebuild_facts(warehouse_engine, council)
-    targets = {name: int(getattr(settings, name)) for name in TARGET_SETTINGS}
+    targets = timeliness_targets(settings)
 
     changed, removed, unchanged = [], [], []
     # One connection throughout: the new stats live in its temporary tables.
@@ -271,48 +275,65 @@ def _stage_counts_table() -> Table:
         Column("stage", Integer),
         Column("team_id", Integer),
         Column("outcome", String(30)),
-        *(
-            Column(name, String(7))
-            for name in ("requested_fy", "response_fy", "panel_fy", "panel_report_fy")
-        ),
-        *(
-            Column(name, Integer)
-            for name in (
-                "response_within_target",
-                "response_within_extended",
-                "panel_within_target",
-                "panel_report_within_target",
-                "director_within_target",
-                "stage_rows",
-            )
-        ),
+        Column("requested_fy", String(7)),
+        Column("response_fy", String(7)),
+        Column("stage_rows", Integer),
         prefixes=["TEMPORARY"],
     )
+
+
+def _measure_targets_table() -> Table:
+    """Temporary: each timeliness measure's target in working days, from this build's settings
+    (``stats_timeliness.sql`` joins it to ``dim_measure``). A table rather than bind parameters
+    so the SQL names no measure and no setting: the registry's rows drive it."""
+    return Table(
+        "measure_targets",
+        MetaData(),
+        Column("measure", String(60)),
+        Column("target_wd", Integer),
+        prefixes=["TEMPORARY"],
+    )
+
+
+def _measure_targets(targets: dict[str, int]) -> list[dict[str, object]]:
+    """A row per registered timeliness measure: its name and its target from ``targets``."""
+    missing = sorted({m.target_setting for m in measures.TIMELINESS_MEASURES} - set(targets))
+    if missing:
+        raise KeyError(f"no target given for the timeliness setting(s) {', '.join(missing)}")
+    return [
+        {"measure": m.name, "target_wd": int(targets[m.target_setting])}
+        for m in measures.TIMELINESS_MEASURES
+    ]
 
 
 def compute_stats(conn: Connection, council: str, targets: dict[str, int]) -> list[Table]:
     """Every year's stats rows, into temporary ``new_stats_*`` tables (in STATS_TABLES order).
 
-    ``stage_counts.sql`` first counts the stage rows in one pass; then
-    ``include/sql/warehouse/stats_<table>.sql`` count each table's figures for all years at
-    once, and the ``*_zeros.sql`` steps give every year every headline and timeliness measure.
+    ``targets``: the working days of each target setting the registry's timeliness measures
+    name (``timeliness_targets(settings)``). ``stage_counts.sql`` first counts the stage rows in
+    one pass; then ``include/sql/warehouse/stats_<table>.sql`` count each table's figures for all
+    years at once, and the ``*_zeros.sql`` steps give every year every headline and timeliness
+    measure of ``dim_measure`` (the registry, csc_complaints.measures).
     """
+    target_rows = _measure_targets(targets)
     new_tables = [_new_table(table) for table in STATS_TABLES]
-    work_tables = [_stage_counts_table(), *new_tables]
+    measure_targets = _measure_targets_table()
+    work_tables = [_stage_counts_table(), measure_targets, *new_tables]
     _drop_new_tables(conn, work_tables)  # left on a pooled connection by a failed build
-    params = {"council_code": council, **targets}
+    params = {"council_code": council}
     try:
         with conn.begin():
             _tune_for_bulk(conn)
             for table in work_tables:
                 conn.execute(CreateTable(table))
+            conn.execute(measure_targets.insert(), target_rows)
             conn.execute(sql(SQL_STEP, "stage_counts"), params)
             for table in STATS_TABLES:
                 conn.execute(sql(SQL_STEP, table.name), params)
             for step in ("stats_headlines_zeros", "stats_timeliness_zeros"):
                 conn.execute(sql(SQL_STEP, step), params)
     finally:
-        _drop_new_tables(conn, work_tables[:1])
+        _drop_new_tables(conn, work_tables[:2])
     return new_tables
 
 

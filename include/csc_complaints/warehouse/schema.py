@@ -1,5 +1,8 @@
 """The warehouse schema (the ``complaints_warehouse`` connection), for SQLite and PostgreSQL.
 
+It is longer than this package's other modules because it declares every warehouse table, one
+after another: one file to read for the whole schema (docs/warehouse.md describes it).
+
 Four layers, each keyed by ``council_code`` so one warehouse can serve several councils:
 
 * staging (``stg_*``): the source rows the figures need, as extracted, one row per source key.
@@ -7,7 +10,8 @@ Four layers, each keyed by ``council_code`` so one warehouse can serve several c
   is staged, caught by DQ02 and reported instead of crashing the extract. No personal data.
 * bookkeeping (``etl_*``, ``dq_rejects``): high-water marks, extract runs, rejected rows.
 * dimensions and facts (``dim_*``, ``fact_*``): built from staging minus deleted and rejected rows.
-* statistics (``stats_*``): the contract of DATA.md section 3, read by the report and BI tools.
+* statistics (``stats_*``): the contract of docs/warehouse.md, read by the report and BI tools.
+  ``dim_measure`` is the measures registry (csc_complaints.measures) as SQL can read it.
 
 Dates in the warehouse are ISO ``YYYY-MM-DD`` text everywhere: it sorts and compares the same way
 on both databases, and every date joins to ``dim_date`` for its financial year and working-day
@@ -30,14 +34,22 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateIndex
 
+from csc_complaints.db import sql
+
 metadata = MetaData()
 
 COUNCIL = 10  # ONS codes are nine characters
 ISO_DATE = 40  # wide enough to stage an unparseable value and report it
 
 
-def _council() -> Column:
+def council_column() -> Column:
+    """``council_code``: every council's rows share the warehouse (and the quality tables)."""
     return Column("council_code", String(COUNCIL), nullable=False)
+
+
+def financial_year_column() -> Column:
+    """``financial_year``, as ``2019/20`` (csc_complaints.dates.FinancialYear.label)."""
+    return Column("financial_year", String(7), nullable=False)
 
 
 def _extract_columns() -> list[Column]:
@@ -58,7 +70,7 @@ def _extract_columns() -> list[Column]:
 stg_teams = Table(
     "stg_teams",
     metadata,
-    _council(),
+    council_column(),
     Column("team_id", Integer, nullable=False),
     Column("team_name", String(100)),
     Column("service_area", String(100)),
@@ -70,7 +82,7 @@ stg_teams = Table(
 stg_issue_categories = Table(
     "stg_issue_categories",
     metadata,
-    _council(),
+    council_column(),
     Column("code", String(40), nullable=False),
     Column("label", String(100)),
     Column("_source_copies", Integer, nullable=False, default=1),
@@ -81,7 +93,7 @@ stg_issue_categories = Table(
 stg_complaints = Table(
     "stg_complaints",
     metadata,
-    _council(),
+    council_column(),
     Column("complaint_id", Integer, nullable=False),
     Column("reference", String(40)),
     Column("received_date", String(ISO_DATE)),
@@ -95,7 +107,7 @@ stg_complaints = Table(
 stg_complaint_stages = Table(
     "stg_complaint_stages",
     metadata,
-    _council(),
+    council_column(),
     Column("stage_id", Integer, nullable=False),
     Column("complaint_id", Integer),
     Column("stage", Integer),
@@ -114,7 +126,7 @@ stg_complaint_stages = Table(
 stg_feedback = Table(
     "stg_feedback",
     metadata,
-    _council(),
+    council_column(),
     Column("feedback_id", Integer, nullable=False),
     Column("kind", String(20)),
     Column("team_id", Integer),
@@ -126,7 +138,7 @@ stg_feedback = Table(
 stg_ombudsman_cases = Table(
     "stg_ombudsman_cases",
     metadata,
-    _council(),
+    council_column(),
     Column("ombudsman_case_id", Integer, nullable=False),
     Column("complaint_id", Integer),
     Column("referred_date", String(ISO_DATE)),
@@ -140,7 +152,7 @@ stg_ombudsman_cases = Table(
 stg_learning_actions = Table(
     "stg_learning_actions",
     metadata,
-    _council(),
+    council_column(),
     Column("action_id", Integer, nullable=False),
     Column("complaint_id", Integer),
     Column("team_id", Integer),
@@ -170,7 +182,7 @@ REFERENCE_TABLES = ("teams", "issue_categories")
 etl_watermarks = Table(
     "etl_watermarks",
     metadata,
-    _council(),
+    council_column(),
     Column("source_table", String(60), nullable=False),
     # The largest source `updated_at` loaded so far; the next run reads from here less the overlap.
     Column("high_water_mark", DateTime, nullable=False),
@@ -181,7 +193,7 @@ etl_watermarks = Table(
 etl_extract_runs = Table(
     "etl_extract_runs",
     metadata,
-    _council(),
+    council_column(),
     Column("run_id", String(250), nullable=False),
     Column("source_table", String(60), nullable=False),
     Column("read_since", DateTime, nullable=True),  # NULL: a whole copy
@@ -197,7 +209,7 @@ etl_extract_runs = Table(
 dq_rejects = Table(
     "dq_rejects",
     metadata,
-    _council(),
+    council_column(),
     Column("rule_code", String(10), nullable=False),
     Column("source_table", String(60), nullable=False),
     Column("source_key", String(60), nullable=False),
@@ -242,7 +254,7 @@ dim_date = Table(
 dim_team = Table(
     "dim_team",
     metadata,
-    _council(),
+    council_column(),
     Column("team_id", Integer, nullable=False),
     Column("team_name", String(100), nullable=False),
     Column("service_area", String(100), nullable=False),
@@ -252,7 +264,7 @@ dim_team = Table(
 dim_issue_category = Table(
     "dim_issue_category",
     metadata,
-    _council(),
+    council_column(),
     Column("code", String(40), nullable=False),
     Column("label", String(100), nullable=False),
     PrimaryKeyConstraint("council_code", "code"),
@@ -261,7 +273,7 @@ dim_issue_category = Table(
 fact_complaints = Table(
     "fact_complaints",
     metadata,
-    _council(),
+    council_column(),
     Column("complaint_id", Integer, nullable=False),
     Column("received_date", String(10), nullable=False),
     Column("received_fy", String(7), nullable=False),
@@ -270,10 +282,21 @@ fact_complaints = Table(
     Column("channel", String(20), nullable=True),
 )
 
+# The working-day durations fact_stages.sql computes for each stage row, by the two dates of the
+# stage row they run between, and their columns. A timeliness measure (csc_complaints.measures)
+# runs between one of these pairs (checked when the schema is created); stats_timeliness.sql
+# reads each pair from its column.
+STAGE_DURATIONS = {
+    ("requested_date", "response_date"): "wd_request_to_response",
+    ("requested_date", "panel_date"): "wd_request_to_panel",
+    ("panel_date", "panel_report_date"): "wd_panel_to_report",
+    ("panel_report_date", "response_date"): "wd_report_to_response",
+}
+
 fact_stages = Table(
     "fact_stages",
     metadata,
-    _council(),
+    council_column(),
     Column("stage_id", Integer, nullable=False),
     Column("complaint_id", Integer, nullable=False),
     Column("stage", Integer, nullable=False),
@@ -288,17 +311,14 @@ fact_stages = Table(
     Column("panel_fy", String(7), nullable=True),
     Column("panel_report_date", String(10), nullable=True),
     Column("panel_report_fy", String(7), nullable=True),
-    # Working days (DATA.md section 2); NULL when either date is missing.
-    Column("wd_request_to_response", Integer, nullable=True),
-    Column("wd_request_to_panel", Integer, nullable=True),
-    Column("wd_panel_to_report", Integer, nullable=True),
-    Column("wd_report_to_response", Integer, nullable=True),
+    # Working days (docs/counting-rules.md); NULL when either date is missing.
+    *(Column(name, Integer, nullable=True) for name in STAGE_DURATIONS.values()),
 )
 
 fact_feedback = Table(
     "fact_feedback",
     metadata,
-    _council(),
+    council_column(),
     Column("feedback_id", Integer, nullable=False),
     Column("kind", String(20), nullable=False),
     Column("team_id", Integer, nullable=False),
@@ -309,7 +329,7 @@ fact_feedback = Table(
 fact_ombudsman_cases = Table(
     "fact_ombudsman_cases",
     metadata,
-    _council(),
+    council_column(),
     Column("ombudsman_case_id", Integer, nullable=False),
     Column("complaint_id", Integer, nullable=True),
     Column("referred_date", String(10), nullable=False),
@@ -323,7 +343,7 @@ fact_ombudsman_cases = Table(
 fact_learning_actions = Table(
     "fact_learning_actions",
     metadata,
-    _council(),
+    council_column(),
     Column("action_id", Integer, nullable=False),
     Column("complaint_id", Integer, nullable=False),
     Column("team_id", Integer, nullable=False),
@@ -351,8 +371,8 @@ DIMENSIONS_AND_FACTS = (dim_team, dim_issue_category, *FACTS)
 etl_year_builds = Table(
     "etl_year_builds",
     metadata,
-    _council(),
-    Column("financial_year", String(7), nullable=False),
+    council_column(),
+    financial_year_column(),
     Column("fingerprint", String(64), nullable=False),  # sha256 of the year's stats rows
     Column("stats_rows", Integer, nullable=False),
     Column("built_at", DateTime, nullable=False),
@@ -360,15 +380,15 @@ etl_year_builds = Table(
     PrimaryKeyConstraint("council_code", "financial_year"),
 )
 
-# --- statistics (DATA.md section 3: the warehouse's public face; names are a contract) ----------
+# --- statistics (docs/warehouse.md: the warehouse's public face; names are a contract) ---------
 
 
 def _stats(name: str, *columns: Column, key: tuple[str, ...]) -> Table:
     return Table(
         name,
         metadata,
-        _council(),
-        Column("financial_year", String(7), nullable=False),
+        council_column(),
+        financial_year_column(),
         *columns,
         PrimaryKeyConstraint("council_code", "financial_year", *key),
     )
@@ -420,6 +440,7 @@ stats_timeliness = _stats(
     key=("measure",),
 )
 
+# The one list of the stats tables: the build, the report's figures and the CSV open data read it.
 STATS_TABLES = (
     stats_headlines,
     stats_received_by_team,
@@ -427,6 +448,26 @@ STATS_TABLES = (
     stats_issues,
     stats_feedback_by_team,
     stats_timeliness,
+)
+
+# The measures registry (csc_complaints.measures) as SQL can read it: SQL cannot import Python,
+# and the suite's RC06 runs in GX, where no bind parameter can reach it, so the zero rows, the
+# timeliness counts and RC06 join this table instead of each listing the measures. One row per
+# published measure, rewritten from the registry by create_warehouse_schema whenever the two
+# differ; shared by every council (the measures are national).
+dim_measure = Table(
+    "dim_measure",
+    metadata,
+    Column("measure", String(60), nullable=False),
+    Column("stats_table", String(60), nullable=False),  # the stats table whose rows it names
+    # Timeliness measures only (NULL for headlines): see csc_complaints.measures.
+    Column("stage", Integer, nullable=True),
+    Column("start_date", String(30), nullable=True),
+    Column("end_date", String(30), nullable=True),  # the stage row's date that decides the year
+    Column("target_setting", String(60), nullable=True),
+    Column("decisions_measure", String(60), nullable=True),  # RC06: responses = this headline
+    Column("extends_measure", String(60), nullable=True),  # RC06: its within <= this one's
+    PrimaryKeyConstraint("measure"),
 )
 
 
@@ -440,10 +481,58 @@ RETIRED_INDEXES = (
 )
 
 
+def measure_rows() -> list[dict[str, object]]:
+    """``dim_measure``'s rows: the registry's measures, checked to be countable."""
+    from csc_complaints import measures
+
+    measures.check_registry()
+    rows = []
+    for headline in measures.HEADLINE_MEASURES:
+        rows.append({column.name: None for column in dim_measure.columns})
+        rows[-1].update(measure=headline.name, stats_table=stats_headlines.name)
+    for measure in measures.TIMELINESS_MEASURES:
+        if (measure.start_date, measure.end_date) not in STAGE_DURATIONS:
+            raise measures.MeasureRegistryError(
+                f"timeliness measure {measure.name}: fact_stages counts no working days from "
+                f"{measure.start_date} to {measure.end_date} (it counts "
+                + ", ".join(f"{start} to {end}" for start, end in STAGE_DURATIONS)
+                + "): add the duration to STAGE_DURATIONS, fact_stages.sql and "
+                "stats_timeliness.sql first"
+            )
+        rows.append(
+            {
+                "measure": measure.name,
+                "stats_table": stats_timeliness.name,
+                "stage": measure.stage,
+                "start_date": measure.start_date,
+                "end_date": measure.end_date,
+                "target_setting": measure.target_setting,
+                "decisions_measure": measure.decisions_measure,
+                "extends_measure": measure.extends,
+            }
+        )
+    return rows
+
+
+def sync_measures(conn) -> None:
+    """Make ``dim_measure`` hold exactly the registry's measures; nothing is written when it
+    already does (this runs on every extract and build)."""
+    wanted = {row["measure"]: row for row in measure_rows()}
+    present = {row.measure: dict(row._mapping) for row in conn.execute(dim_measure.select())}
+    stale = [{"measure": name} for name in sorted(set(present) - set(wanted))]
+    changed = [row for name, row in wanted.items() if present.get(name) != row]
+    if stale:
+        conn.execute(sql("warehouse", "delete_measure"), stale)
+    if changed:
+        conn.execute(sql("warehouse", "upsert_measure"), changed)
+
+
 def create_warehouse_schema(engine) -> None:
-    """Create every warehouse table and index that does not exist yet (idempotent)."""
+    """Create every warehouse table and index that does not exist yet, and bring ``dim_measure``
+    up to the measures registry (idempotent)."""
     metadata.create_all(engine)
     with engine.begin() as conn:
+        sync_measures(conn)
         for name in RETIRED_INDEXES:
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
         if conn.dialect.name == "postgresql":

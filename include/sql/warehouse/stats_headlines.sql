@@ -1,7 +1,8 @@
--- The headline counts of one council, every financial year at once (DATA.md section 2): one
--- grouped pass per fact table (the stage rows' counts come from stage_counts.sql), a row per
--- year and measure that has something to count. stats_headlines_zeros.sql then adds the measures a year
--- has nothing for as zeros, so a reader sees "0" rather than a missing figure.
+-- The headline counts of one council, every financial year at once (docs/counting-rules.md):
+-- one grouped pass per fact table (the stage rows' counts come from stage_counts.sql), a row
+-- per year and measure that has something to count. Each headline of the measures registry
+-- (csc_complaints.measures) is counted here; stats_headlines_zeros.sql then adds the measures a
+-- year has nothing for as zeros, so a reader sees "0" rather than a missing figure.
 INSERT INTO new_stats_headlines (council_code, financial_year, measure, value)
 SELECT :council_code, counted.financial_year, counted.measure, counted.value
 FROM (
