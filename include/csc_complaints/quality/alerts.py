@@ -95,7 +95,7 @@ def failing_units(result: RowCheckResult | ReconciliationResult) -> tuple[str, l
     units = []
     for year, rec in result.years.items():
         for rule in rec.failed_rules:
-            if rule.code.startswith("DQ"):
+            if rule.is_row_check:
                 continue  # reported by the row checks; the year's counts are in the text
             parts = [d["message"] for d in rule.discrepancies]
             units.append(AlertUnit(f"{year} {rule.code}", year, rule, _digest(parts)))
@@ -107,7 +107,7 @@ def _rule_lines(unit: AlertUnit) -> list[str]:
     head = f"- {unit.financial_year + ' ' if unit.financial_year else ''}{rule.headline()}"
     details = (
         rule.messages
-        if rule.code.startswith("DQ")
+        if rule.is_row_check
         else [
             d["message"] + f" (expected {d['expected']}, observed {d['observed']})"
             for d in rule.discrepancies
@@ -188,9 +188,9 @@ def compose_alert(
                 "rule": u.rule.description,
                 "expected": u.rule.expected,
                 "observed": u.rule.observed,
-                "details": (
-                    u.rule.messages if u.rule.code.startswith("DQ") else u.rule.discrepancies
-                )[:MAX_LINES_PER_RULE],
+                "details": (u.rule.messages if u.rule.is_row_check else u.rule.discrepancies)[
+                    :MAX_LINES_PER_RULE
+                ],
             }
             for u in units
         ],

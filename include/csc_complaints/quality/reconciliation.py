@@ -30,7 +30,7 @@ from csc_complaints.quality.gx_validation import (
     ValidationError,
     validate_suite,
 )
-from csc_complaints.quality.results import RuleResult
+from csc_complaints.quality.results import RuleResult, RuleVerdicts
 from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
 from csc_complaints.settings import Settings
@@ -41,8 +41,9 @@ RECONCILIATION_FILE = "reconciliation.json"
 
 
 @dataclass
-class YearReconciliation:
-    """Every rule's verdict for one financial year."""
+class YearReconciliation(RuleVerdicts):
+    """Every rule's verdict for one financial year: the RC rules' and the DQ rules' (rows
+    rejected by the row checks that touch the year)."""
 
     financial_year: str
     rules: list[RuleResult]
@@ -50,20 +51,8 @@ class YearReconciliation:
     path: Path | None = None  # the reconciliation.json written
 
     @property
-    def failed_rules(self) -> list[RuleResult]:
-        return [rule for rule in self.rules if not rule.passed]
-
-    @property
-    def critical_failures(self) -> list[RuleResult]:
-        return [rule for rule in self.failed_rules if rule.critical]
-
-    @property
-    def rejected_counts(self) -> dict[str, int]:
-        return {r.code: r.observed for r in self.rules if r.code.startswith("DQ") and r.observed}
-
-    @property
     def draft(self) -> bool:
-        """QUALITY.md: any rejected row or critical failure keeps the year's report a DRAFT."""
+        """docs/quality.md: any rejected row or critical failure keeps the year's report a DRAFT."""
         return bool(self.critical_failures or self.rejected_counts)
 
     def as_json(self, council_code: str, run_id: str, generated_at: datetime) -> dict[str, Any]:
@@ -75,7 +64,7 @@ class YearReconciliation:
             "passed": not self.failed_rules,
             "draft": self.draft,
             "critical_failures": [r.code for r in self.critical_failures],
-            "warnings": [r.code for r in self.failed_rules if not r.critical],
+            "warnings": [r.code for r in self.warnings],
             "rejected_rows_by_rule": dict(sorted(self.rejected_counts.items())),
             "rules": [rule.as_json() for rule in self.rules],
             "data_docs": self.data_docs_page,
@@ -95,22 +84,17 @@ class ReconciliationResult:
             (year, rule)
             for year, rec in self.years.items()
             for rule in rec.critical_failures
-            if rule.code.startswith("RC")
+            if not rule.is_row_check
         ]
 
     @property
     def warnings(self) -> list[tuple[str, RuleResult]]:
-        return [
-            (year, rule)
-            for year, rec in self.years.items()
-            for rule in rec.failed_rules
-            if not rule.critical
-        ]
+        return [(year, rule) for year, rec in self.years.items() for rule in rec.warnings]
 
     def summary(self) -> str:
         lines = []
         for year, rec in self.years.items():
-            failed = [r for r in rec.failed_rules if r.code.startswith("RC")]
+            failed = [r for r in rec.failed_rules if not r.is_row_check]
             state = "DRAFT" if rec.draft else "reconciled"
             rejected = ", ".join(f"{c} {n}" for c, n in sorted(rec.rejected_counts.items()))
             lines.append(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from csc_complaints.quality.suites import rule_by_code
+
 
 @dataclass
 class RejectedRow:
@@ -40,9 +42,14 @@ class RuleResult:
     def critical(self) -> bool:
         return self.severity == "critical"
 
+    @property
+    def is_row_check(self) -> bool:
+        """A DQ rule (its suite says so): rejected rows, not discrepancies."""
+        return rule_by_code(self.code).is_row_check
+
     def headline(self) -> str:
         """One line for logs and alerts, e.g. ``DQ05 (critical): expected 0 ... observed 3``."""
-        if self.code.startswith("DQ"):
+        if self.is_row_check:
             tables = ", ".join(f"{t} {n}" for t, n in sorted(self.rejected_by_table.items()))
             return (
                 f"{self.description} ({self.severity}): expected 0 rejected rows, "
@@ -62,8 +69,32 @@ class RuleResult:
             "expected": self.expected,
             "observed": self.observed,
         }
-        if self.code.startswith("DQ"):
+        if self.is_row_check:
             data["rejected_rows_by_table"] = dict(sorted(self.rejected_by_table.items()))
         else:
             data["discrepancies"] = self.discrepancies
         return data
+
+
+class RuleVerdicts:
+    """The verdicts of a set of rules over one scope: the row checks' over a council's staging,
+    or a reconciliation's over one financial year. The class using it has a ``rules`` list."""
+
+    rules: list[RuleResult]
+
+    @property
+    def failed_rules(self) -> list[RuleResult]:
+        return [rule for rule in self.rules if not rule.passed]
+
+    @property
+    def critical_failures(self) -> list[RuleResult]:
+        return [rule for rule in self.failed_rules if rule.critical]
+
+    @property
+    def warnings(self) -> list[RuleResult]:
+        return [rule for rule in self.failed_rules if not rule.critical]
+
+    @property
+    def rejected_counts(self) -> dict[str, int]:
+        """Rejected rows by DQ rule code (rules without rejects left out)."""
+        return {r.code: r.observed for r in self.rules if r.is_row_check and r.observed}

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from csc_complaints.db import sql
 from csc_complaints.quality.gx_validation import validate_suite
-from csc_complaints.quality.results import RejectedRow, RuleResult
+from csc_complaints.quality.results import RejectedRow, RuleResult, RuleVerdicts
 from csc_complaints.quality.suites import DQ_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
 from csc_complaints.settings import Settings
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class RowCheckResult:
+class RowCheckResult(RuleVerdicts):
     """The DQ verdict on a council's staging after one extract."""
 
     council_code: str
@@ -40,23 +40,6 @@ class RowCheckResult:
     new_rejects: int = 0  # rows rejected for the first time by this run
     resolved_rejects: int = 0  # rows no longer rejected (corrected in the source)
     data_docs_page: str | None = None
-
-    @property
-    def failed_rules(self) -> list[RuleResult]:
-        return [rule for rule in self.rules if not rule.passed]
-
-    @property
-    def critical_failures(self) -> list[RuleResult]:
-        return [rule for rule in self.failed_rules if rule.critical]
-
-    @property
-    def warnings(self) -> list[RuleResult]:
-        return [rule for rule in self.failed_rules if not rule.critical]
-
-    @property
-    def rejected_counts(self) -> dict[str, int]:
-        """Rejected rows by rule code (rules without rejects left out)."""
-        return {rule.code: rule.observed for rule in self.rules if rule.observed}
 
     def summary(self) -> str:
         """A readable verdict, fit for a log line or an ``AirflowFailException`` message."""

@@ -3,8 +3,11 @@
 Every DQ and RC rule is one ``unexpected_rows_expectation`` in a suite file. Its query returns
 one row per offending source row (DQ) or per discrepancy (RC); no row means the rule holds. The
 expectation's ``meta.code``, ``severity`` and ``description`` are the rule's code, severity and
-wording. Validation (GX), quarantine (``dq_rejects``) and alert text all read these files; no
-rule is written a second time in Python.
+wording, ``meta.summary`` what it checks in plain words (the report's annex prints it), and the
+suite it is in is its kind: a row check (``dq_staging``) or a reconciliation (``rc_warehouse``).
+Validation (GX), quarantine (``dq_rejects``), alert text, ``reconciliation.json`` and the report
+all read these files (``load_rules``, ``rule_by_code``); no rule, and nothing about one, is
+written a second time in Python (docs/quality.md).
 
 Queries are scoped by joining ``{batch} AS scope``: the batch is a query asset holding the
 council and the financial year (one row per year reconciled), or the council and the date the
@@ -57,10 +60,17 @@ class Rule:
     query: str
     suite: str
     scope: str | None = None  # COUNCIL_SCOPE, or None: the suite's whole scope
+    summary: str = ""  # what it checks, in plain words: "Codes are in their lists"
 
     @property
     def critical(self) -> bool:
         return self.severity == "critical"
+
+    @property
+    def is_row_check(self) -> bool:
+        """A DQ rule: its rows are source rows kept out of the facts (``dq_rejects``), counted
+        as rejected rows; otherwise an RC rule, whose rows are discrepancies between figures."""
+        return self.suite == DQ_SUITE
 
     @property
     def council_scoped(self) -> bool:
@@ -93,6 +103,8 @@ def load_suite_dict(name: str) -> dict:
         seen.add(code)
         if item.get("severity") not in SEVERITIES:
             raise SuiteError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+        if not item["meta"].get("summary"):
+            raise SuiteError(f"{where}: meta.summary (what it checks, in plain words) is missing")
         query = item.get("kwargs", {}).get("unexpected_rows_query", "")
         if _SCOPE_JOIN not in query or " JOIN " not in query:
             # GX aliases {batch} itself unless the query has a JOIN; ours always join the scope.
@@ -131,14 +143,28 @@ def load_rules(name: str) -> tuple[Rule, ...]:
             query=item["kwargs"]["unexpected_rows_query"],
             suite=name,
             scope=item["meta"].get("scope"),
+            summary=item["meta"]["summary"],
         )
         for item in suite["expectations"]
     )
 
 
-def rule_by_code(code: str) -> Rule:
+@cache
+def _rules_by_code() -> dict[str, Rule]:
+    rules: dict[str, Rule] = {}
     for name in (DQ_SUITE, RC_SUITE):
         for rule in load_rules(name):
-            if rule.code == code:
-                return rule
-    raise KeyError(code)
+            if rule.code in rules:
+                first = rules[rule.code].suite
+                raise SuiteError(f"rule {rule.code} is defined in both {first} and {name}")
+            rules[rule.code] = rule
+    return rules
+
+
+def rule_by_code(code: str) -> Rule:
+    """The rule ``code`` names, from whichever suite defines it; KeyError naming the code when
+    none does."""
+    try:
+        return _rules_by_code()[code]
+    except KeyError:
+        raise KeyError(f"{code!r} is not a rule of {DQ_SUITE} or {RC_SUITE}") from None

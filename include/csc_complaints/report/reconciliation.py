@@ -15,9 +15,9 @@ off. The file is a JSON object; the report reads these keys::
       "generated_at": "2026-04-15T05:02:11+00:00"   # optional; else the file's time
     }
 
-``results`` and ``rejected_rows`` are accepted as other names of ``rules`` and
-``rejected_rows_by_rule``. A year with any rejected row or any failed critical rule cannot be
-approved (QUALITY.md).
+This project writes the file itself, so only these names are read, and every rule code must be
+a rule of the suites in ``expectations/`` (``csc_complaints.quality.suites.rule_by_code``). A
+year with any rejected row or any failed critical rule cannot be approved (docs/quality.md).
 """
 
 from __future__ import annotations
@@ -29,29 +29,19 @@ from pathlib import Path
 from typing import Any
 
 from csc_complaints.dates import FinancialYear
+from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules, rule_by_code
 
 FILE_NAME = "reconciliation.json"
 
-# What each rule checks, for the annex when the file carries no description (QUALITY.md).
-RULE_DESCRIPTIONS = {
-    "RC01": "Every source row was either loaded or rejected",
-    "RC02": "Teams add up to service areas, and service areas to the council total, per stage",
-    "RC03": "Complaints received equal Stage 1 complaints received",
-    "RC04": "Complaints by issue add up to complaints received",
-    "RC05": "Decisions by team and outcome add up to the stage's decisions",
-    "RC06": "Timeliness counts agree with the decisions and never exceed them",
-    "RC07": "Figures of a published year have not changed since publication",
-    "DQ01": "Keys and references are not duplicated",
-    "DQ02": "Required dates are present, valid and not in the future",
-    "DQ03": "Stages are 1, 2 or 3, once per complaint",
-    "DQ04": "Later dates are not before earlier ones",
-    "DQ05": "An outcome has a response date, and a response date an outcome",
-    "DQ06": "Codes are in their lists",
-    "DQ07": "Every reference points to an existing row",
-    "DQ08": "Stages follow each other in order",
-    "DQ09": "Qualifying complaints have a Stage 1; non-qualifying ones have no stages",
-    "DQ10": "'Escalated without response' is only used at Stage 1",
-}
+
+def __getattr__(name: str) -> Any:
+    # RULE_DESCRIPTIONS (code -> what it checks, in plain words) is kept only for
+    # report/content.py, which still reads it by that name: it is the suites' meta.summary, read
+    # when asked for. Anything new reads rule_by_code(code).summary.
+    if name == "RULE_DESCRIPTIONS":
+        rules = (*load_rules(RC_SUITE), *load_rules(DQ_SUITE))
+        return {rule.code: rule.summary for rule in rules}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ReconciliationFileError(ValueError):
@@ -66,6 +56,11 @@ class CheckResult:
     expected: Any
     observed: Any
     rule: str
+
+    @property
+    def is_row_check(self) -> bool:
+        """A DQ rule (its suite says so), else an RC rule."""
+        return rule_by_code(self.code).is_row_check
 
     @property
     def blocks_sign_off(self) -> bool:
@@ -127,7 +122,7 @@ def read_reconciliation(
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ReconciliationFileError(f"{path}: not valid JSON ({exc})") from exc
-    items = data.get("rules", data.get("results")) if isinstance(data, dict) else None
+    items = data.get("rules") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise ReconciliationFileError(f"{path}: expected an object with a 'rules' list")
     if data.get("financial_year", year.label) != year.label:
@@ -138,10 +133,14 @@ def read_reconciliation(
         )
     results = []
     for index, item in enumerate(items):
-        missing = [k for k in ("code", "severity", "passed") if k not in item]
+        missing = [k for k in ("code", "severity", "passed", "rule") if k not in item]
         if missing:
-            raise ReconciliationFileError(f"{path}: results[{index}] lacks {', '.join(missing)}")
+            raise ReconciliationFileError(f"{path}: rules[{index}] lacks {', '.join(missing)}")
         code = str(item["code"])
+        try:
+            rule_by_code(code)
+        except KeyError as exc:
+            raise ReconciliationFileError(f"{path}: rules[{index}]: {exc.args[0]}") from None
         results.append(
             CheckResult(
                 code=code,
@@ -149,10 +148,10 @@ def read_reconciliation(
                 passed=bool(item["passed"]),
                 expected=_text(item.get("expected")),
                 observed=_text(item.get("observed")),
-                rule=_text(item.get("rule") or RULE_DESCRIPTIONS.get(code[:4], "")),
+                rule=_text(item["rule"]),
             )
         )
-    rejected = data.get("rejected_rows_by_rule", data.get("rejected_rows")) or {}
+    rejected = data.get("rejected_rows_by_rule") or {}
     if not isinstance(rejected, dict):
         raise ReconciliationFileError(
             f"{path}: 'rejected_rows_by_rule' must map rule codes to counts"
@@ -171,7 +170,8 @@ def read_reconciliation(
     return Reconciliation(
         path=path,
         available=True,
-        results=tuple(sorted(results, key=lambda r: (not r.code.startswith("RC"), r.code))),
+        # The reconciliation's rules first, then the row checks', each by code.
+        results=tuple(sorted(results, key=lambda r: (r.is_row_check, r.code))),
         rejected_rows={str(k): int(v) for k, v in sorted(rejected.items())},
         generated_at=generated_at,
     )
