@@ -1,20 +1,21 @@
--- Timeliness of one council, every financial year at once (docs/counting-rules.md). One pass
--- over the stage rows, each joined to the timeliness measures of its stage (dim_measure: the
--- measures registry, csc_complaints.measures) and their targets in working days (the temporary
--- measure_targets, from the settings). A measure's responses are its stage's rows whose end date
--- falls in the year; within are those whose working days from its start date to its end date
--- (fact_stages' duration between the two; NULL when either date is missing) are at most the
--- target. stats_timeliness_zeros.sql adds the measures a year has no responses for.
--- The CASEs name fact_stages' columns for the stage row's dates; the pairs of dates a duration
--- exists for are csc_complaints.warehouse.schema.STAGE_DURATIONS, which the registry is checked
--- against.
+-- Timeliness of one council, every financial year at once (docs/counting-rules.md): for each
+-- timeliness measure of the registry (dim_measure: csc_complaints.measures), the stage rows of
+-- its stage whose end date falls in the year (responses), and how many of them took at most
+-- its target in working days from its start date to its end date (within_target; a missing
+-- date is never within). The targets are the settings', in the temporary measure_targets.
+-- The stage rows are first counted by stage, the years of the dates a measure can end at and
+-- the durations (one grouped pass; durations recur, so the counts are a small table), and each
+-- measure then sums that instead of reading a million stage rows. stats_timeliness_zeros.sql
+-- adds the measures a year has no responses for.
+-- The CASEs name fact_stages' columns for the dates and the durations between them: the pairs
+-- of dates it counts are csc_complaints.warehouse.schema.STAGE_DURATIONS, which the registry is
+-- checked against when the schema is created.
 INSERT INTO new_stats_timeliness (council_code, financial_year, measure, responses, within_target)
-SELECT :council_code, counted.financial_year, counted.measure, COUNT(*),
-       SUM(CASE WHEN counted.working_days <= counted.target_wd THEN 1 ELSE 0 END)
+SELECT :council_code, counted.financial_year, counted.measure, SUM(counted.stage_rows),
+       SUM(CASE WHEN counted.working_days <= counted.target_wd THEN counted.stage_rows ELSE 0 END)
 FROM (
-  SELECT m.measure, t.target_wd,
+  SELECT m.measure, t.target_wd, s.stage_rows,
          CASE m.end_date
-           WHEN 'requested_date' THEN s.requested_fy
            WHEN 'response_date' THEN s.response_fy
            WHEN 'panel_date' THEN s.panel_fy
            WHEN 'panel_report_date' THEN s.panel_report_fy
@@ -29,10 +30,16 @@ FROM (
            WHEN m.start_date = 'panel_report_date' AND m.end_date = 'response_date'
              THEN s.wd_report_to_response
          END AS working_days
-  FROM fact_stages s
+  FROM (
+    SELECT stage, response_fy, panel_fy, panel_report_fy, wd_request_to_response,
+           wd_request_to_panel, wd_panel_to_report, wd_report_to_response, COUNT(*) AS stage_rows
+    FROM fact_stages
+    WHERE council_code = :council_code
+    GROUP BY stage, response_fy, panel_fy, panel_report_fy, wd_request_to_response,
+             wd_request_to_panel, wd_panel_to_report, wd_report_to_response
+  ) s
   JOIN dim_measure m ON m.stats_table = 'stats_timeliness' AND m.stage = s.stage
   JOIN measure_targets t ON t.measure = m.measure
-  WHERE s.council_code = :council_code
 ) counted
 WHERE counted.financial_year IS NOT NULL
 GROUP BY counted.financial_year, counted.measure
