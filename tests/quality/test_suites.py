@@ -123,3 +123,27 @@ def test_validation_sessions_on_postgresql_run_without_jit(new_postgres_database
     with datasource.get_engine().connect() as conn:
         assert conn.execute(text("SHOW jit")).scalar() == "off"
         assert conn.execute(text("SHOW work_mem")).scalar() == "8MB"
+
+
+def test_rule_metadata_comes_from_the_suites_alone():
+    from csc_complaints.quality.suites import rule_by_code
+
+    for name, row_check in ((DQ_SUITE, True), (RC_SUITE, False)):
+        for rule in load_rules(name):
+            assert rule_by_code(rule.code) is rule
+            assert rule.is_row_check is row_check  # the kind is the suite, not the code's letters
+            assert rule.summary and not rule.summary.startswith(rule.code)
+    assert rule_by_code("DQ04").summary == "Later dates are not before earlier ones"
+    with pytest.raises(KeyError, match="'XX01' is not a rule of dq_staging or rc_warehouse"):
+        rule_by_code("XX01")
+
+
+def test_a_rule_without_its_plain_summary_is_refused(tmp_path, monkeypatch):
+    from csc_complaints.quality import suites
+
+    broken = json.loads(suite_path(RC_SUITE).read_text())
+    del broken["expectations"][2]["meta"]["summary"]
+    (tmp_path / "bad.json").write_text(json.dumps(broken))
+    monkeypatch.setattr(suites, "EXPECTATIONS_DIR", tmp_path)
+    with pytest.raises(SuiteError, match=r"\(RC03\): meta.summary .* is missing"):
+        suites.load_suite_dict("bad")

@@ -151,7 +151,8 @@ def read_reconciliation(
                 rule=_text(item["rule"]),
             )
         )
-    rejected = data.get("rejected_rows_by_rule") or {}
+    # Required: read as "none" when missing, a DRAFT year's file could be signed off.
+    rejected = data.get("rejected_rows_by_rule")
     if not isinstance(rejected, dict):
         raise ReconciliationFileError(
             f"{path}: 'rejected_rows_by_rule' must map rule codes to counts"
