@@ -29,7 +29,9 @@ from csc_complaints_demo.models import (
     Team,
 )
 
-# Timeliness measure -> (stage, start column, end column, target in working days).
+# Timeliness measure -> (stage, start column, end column, target in working days). A deliberate
+# copy of the measures registry (csc_complaints.measures) and the default targets: the oracle
+# shares nothing with the code it checks, so a mistake in the registry shows as a difference.
 TIMELINESS = {
     "stage1_within_10wd": (1, "requested_date", "response_date", 10),
     "stage1_within_20wd": (1, "requested_date", "response_date", 20),

@@ -30,7 +30,12 @@ from csc_complaints.quality.gx_validation import (
     ValidationError,
     validate_suite,
 )
-from csc_complaints.quality.results import RuleResult, RuleVerdicts
+from csc_complaints.quality.results import (
+    RejectedRow,
+    RuleResult,
+    RuleVerdicts,
+    row_check_result,
+)
 from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
 from csc_complaints.settings import Settings
@@ -126,8 +131,10 @@ def _years_of(dates: tuple[Any, ...]) -> set[str]:
     return years
 
 
-def rejects_by_year(engine: Engine, council_code: str, years: list[str]) -> dict[str, list[tuple]]:
-    """For each year, the (rule, table, key, message) rejects that touch it.
+def rejects_by_year(
+    engine: Engine, council_code: str, years: list[str]
+) -> dict[str, list[RejectedRow]]:
+    """For each year, the rejected rows (``dq_rejects``) that touch it.
 
     A reject touches every year in which its row, or anything held back with it (a whole
     complaint), has a date. A rejected row without one readable date could belong to any year,
@@ -142,34 +149,19 @@ def rejects_by_year(engine: Engine, council_code: str, years: list[str]) -> dict
         rows = conn.execute(sql("quality", "rejected_row_dates"), {"council_code": council_code})
         for rule_code, table, key, *dates in rows:
             touched[(rule_code, table, key)] |= _years_of(tuple(dates))
-    found: dict[str, list[tuple]] = {year: [] for year in years}
+    found: dict[str, list[RejectedRow]] = {year: [] for year in years}
     for (rule_code, table, key), in_years in sorted(touched.items()):
-        message = messages.get((rule_code, table, key), "")
+        reject = RejectedRow(rule_code, table, key, messages.get((rule_code, table, key), ""))
         for year in sorted((in_years or set(years)) & set(years)):
-            found[year].append((rule_code, table, key, message))
+            found[year].append(reject)
     return found
 
 
-def _dq_rules_for_year(rejects: list[tuple]) -> list[RuleResult]:
-    by_rule: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for rule_code, table, _key, _message in rejects:
-        by_rule[rule_code][table] += 1
-    results = []
-    for rule in load_rules(DQ_SUITE):
-        tables = dict(by_rule.get(rule.code, {}))
-        results.append(
-            RuleResult(
-                code=rule.code,
-                severity=rule.severity,
-                description=rule.description,
-                passed=not tables,
-                expected=0,
-                observed=sum(tables.values()),
-                rejected_by_table=tables,
-                messages=[m for c, _t, _k, m in rejects if c == rule.code],
-            )
-        )
-    return results
+def _dq_rules_for_year(rejects: list[RejectedRow]) -> list[RuleResult]:
+    return [
+        row_check_result(rule, [r for r in rejects if r.rule_code == rule.code])
+        for rule in load_rules(DQ_SUITE)
+    ]
 
 
 def year_folder(output_dir: Path, financial_year: str) -> Path:

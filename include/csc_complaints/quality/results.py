@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from csc_complaints.quality.suites import rule_by_code
+from csc_complaints.quality.suites import Rule, rule_by_code
 
 
 @dataclass
@@ -74,6 +76,23 @@ class RuleResult:
         else:
             data["discrepancies"] = self.discrepancies
         return data
+
+
+def row_check_result(
+    rule: Rule, rejects: Sequence[RejectedRow], passed: bool | None = None
+) -> RuleResult:
+    """A DQ rule's verdict from the rows it rejects: in a council's staging (the row checks,
+    which pass GX's own verdict as ``passed``), or those touching one year (a reconciliation)."""
+    return RuleResult(
+        code=rule.code,
+        severity=rule.severity,
+        description=rule.description,
+        passed=not rejects if passed is None else passed,
+        expected=0,
+        observed=len(rejects),
+        rejected_by_table=dict(Counter(reject.source_table for reject in rejects)),
+        messages=[reject.message for reject in rejects],
+    )
 
 
 class RuleVerdicts:

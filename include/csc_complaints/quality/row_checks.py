@@ -20,7 +20,12 @@ from sqlalchemy import Engine
 
 from csc_complaints.db import sql
 from csc_complaints.quality.gx_validation import validate_suite
-from csc_complaints.quality.results import RejectedRow, RuleResult, RuleVerdicts
+from csc_complaints.quality.results import (
+    RejectedRow,
+    RuleResult,
+    RuleVerdicts,
+    row_check_result,
+)
 from csc_complaints.quality.suites import DQ_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
 from csc_complaints.settings import Settings
@@ -150,21 +155,7 @@ def run_row_checks(
     for rule in load_rules(DQ_SUITE):
         outcome = run.outcomes[rule.code]
         rejects = _rejected_rows(rule.code, outcome.rows)
-        by_table: dict[str, int] = defaultdict(int)
-        for reject in rejects:
-            by_table[reject.source_table] += 1
-        rules.append(
-            RuleResult(
-                code=rule.code,
-                severity=rule.severity,
-                description=rule.description,
-                passed=outcome.success,
-                expected=0,
-                observed=len(rejects),
-                rejected_by_table=dict(by_table),
-                messages=[r.message for r in rejects],
-            )
-        )
+        rules.append(row_check_result(rule, rejects, passed=outcome.success))
         all_rejects += rejects
 
     new, resolved = write_rejects(warehouse_engine, council, run_id, all_rejects)

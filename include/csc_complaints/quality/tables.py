@@ -4,7 +4,7 @@
   report was published; RC07 compares every later build of that year with them.
 * ``dq_alerts``: what the alerts already reported (a fingerprint per failing unit), so an
   unchanged failure is not sent again on every run.
-* the view ``stats_figures``: the six stats tables flattened to (stats_table, figure, value); the
+* the view ``stats_figures``: the stats tables flattened to (stats_table, figure, value); the
   one definition both storing and comparing published figures read.
 """
 
@@ -24,15 +24,19 @@ from sqlalchemy import (
 from sqlalchemy.exc import DatabaseError
 
 from csc_complaints.db import sql
-from csc_complaints.warehouse.schema import create_warehouse_schema
+from csc_complaints.warehouse.schema import (
+    council_column,
+    create_warehouse_schema,
+    financial_year_column,
+)
 
 quality_metadata = MetaData()
 
 dq_published_years = Table(
     "dq_published_years",
     quality_metadata,
-    Column("council_code", String(10), nullable=False),
-    Column("financial_year", String(7), nullable=False),
+    council_column(),
+    financial_year_column(),
     Column("figures", Integer, nullable=False),  # how many figures were stored
     Column("published_at", DateTime, nullable=False),
     Column("run_id", String(250), nullable=False),
@@ -42,8 +46,8 @@ dq_published_years = Table(
 dq_published_figures = Table(
     "dq_published_figures",
     quality_metadata,
-    Column("council_code", String(10), nullable=False),
-    Column("financial_year", String(7), nullable=False),
+    council_column(),
+    financial_year_column(),
     Column("stats_table", String(60), nullable=False),
     Column("figure", String(400), nullable=False),  # e.g. "stage=1;team=Safeguarding Team A"
     Column("value", Integer, nullable=False),
@@ -53,7 +57,7 @@ dq_published_figures = Table(
 dq_alerts = Table(
     "dq_alerts",
     quality_metadata,
-    Column("council_code", String(10), nullable=False),
+    council_column(),
     Column("check_name", String(20), nullable=False),  # "row_checks" or "reconciliation"
     Column("unit", String(100), nullable=False),  # "DQ05" or "2019/20 RC02"
     Column("fingerprint", String(64), nullable=False),  # sha256 of what was reported

@@ -241,7 +241,8 @@ def _years_in_stats(conn: Connection, council: str) -> set[str]:
 
 
 def _delete_year(conn: Connection, council: str, year: str) -> None:
-    for table in STATS_TABLES:
+    """Delete the year's stats rows and its build record (inside the caller's transaction)."""
+    for table in (*STATS_TABLES, etl_year_builds):
         conn.execute(
             delete(table).where(table.c.council_code == council, table.c.financial_year == year)
         )
@@ -397,12 +398,6 @@ def replace_year(
                 )
             )
         conn.execute(
-            delete(etl_year_builds).where(
-                etl_year_builds.c.council_code == council,
-                etl_year_builds.c.financial_year == year,
-            )
-        )
-        conn.execute(
             etl_year_builds.insert().values(
                 council_code=council,
                 financial_year=year,
@@ -420,10 +415,4 @@ def empty_year(conn: Connection, council: str, year: str) -> None:
     """A year with no counted data any more: delete its stats and its build record, atomically."""
     with conn.begin():
         _delete_year(conn, council, year)
-        conn.execute(
-            delete(etl_year_builds).where(
-                etl_year_builds.c.council_code == council,
-                etl_year_builds.c.financial_year == year,
-            )
-        )
     log.info("stats %s %s emptied: no counted data in that year any more", council, year)
