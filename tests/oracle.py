@@ -1,11 +1,11 @@
 """The independent oracle: every stats_* figure computed in plain Python from the SOURCE rows.
 
 It is the yardstick for the warehouse SQL, so it shares nothing with it: it reads the source
-tables with SQLAlchemy Core, applies the counting rules of DATA.md section 2 (and
-notes/COUNTING.md) with loops and dictionaries, and counts working days with its own day-by-day
-loop. Keep it small and obviously correct.
+tables with SQLAlchemy Core, applies the counting rules of docs/counting-rules.md (with the
+decisions recorded there) with loops and dictionaries, and counts working days with its own
+day-by-day loop. Keep it small and obviously correct.
 
-It assumes a source that is clean under the DQ rules (QUALITY.md): rows the warehouse would
+It assumes a source that is clean under the DQ rules (docs/quality.md): rows the warehouse would
 reject are counted here like any other row, so compare on clean data only.
 """
 
@@ -91,7 +91,7 @@ def _rows(conn, model) -> list[dict]:
 
 
 def expected_stats(source_url: str) -> Stats:
-    """Every stats_* figure, keyed as notes/COUNTING.md says, computed from the source rows."""
+    """Every stats_* figure, keyed as docs/warehouse.md says, computed from the source rows."""
     engine = create_engine(source_url)
     try:
         with engine.connect() as conn:

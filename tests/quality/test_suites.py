@@ -1,4 +1,4 @@
-"""The suite files in expectations/: one expectation per QUALITY.md rule, loadable by GX."""
+"""The suite files in expectations/: one expectation per rule of docs/quality.md, loadable by GX."""
 
 from __future__ import annotations
 
