@@ -8,8 +8,6 @@ import json
 import pytest
 
 from csc_complaints.dates import FinancialYear
-from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
-from csc_complaints.report import reconciliation
 from csc_complaints.report.reconciliation import ReconciliationFileError, read_reconciliation
 
 from .conftest import passing_rules, write_reconciliation
@@ -44,6 +42,14 @@ def test_the_rules_are_read_rc_first_with_the_files_wording(tmp_path):
             lambda d: d.update(rejected_rows=d.pop("rejected_rows_by_rule")),
             "'rejected_rows_by_rule' must map rule codes to counts",
         ),
+        (
+            lambda d: d.update(rejected_rows_by_rule={"DQ99": 1}),
+            "rejected_rows_by_rule: 'DQ99' is not a rule",
+        ),
+        (
+            lambda d: d.update(rejected_rows_by_rule={"RC02": 1}),
+            "rejected_rows_by_rule names RC02, which is not a row check",
+        ),
     ],
 )
 def test_a_file_not_as_the_quality_step_writes_it_is_refused(tmp_path, change, message):
@@ -53,8 +59,23 @@ def test_a_file_not_as_the_quality_step_writes_it_is_refused(tmp_path, change, m
         read_reconciliation(tmp_path, FY, CODE)
 
 
-def test_the_plain_wording_of_each_rule_is_the_suites():
-    rules = (*load_rules(RC_SUITE), *load_rules(DQ_SUITE))
-    assert {rule.code: rule.summary for rule in rules} == reconciliation.RULE_DESCRIPTIONS
-    with pytest.raises(AttributeError):
-        reconciliation.NO_SUCH_NAME  # noqa: B018
+def test_the_annex_names_each_rejecting_rule_in_its_suites_plain_words(
+    reference_warehouse, settings, tmp_path
+):
+    from csc_complaints.db import make_engine
+    from csc_complaints.quality.suites import rule_by_code
+    from csc_complaints.report.build import build_report
+
+    rules = [
+        {**r, "passed": False, "observed": 2} if r["code"] == "DQ04" else r for r in passing_rules()
+    ]
+    write_reconciliation(tmp_path, CODE, rules=rules, rejected={"DQ04": 2})
+    engine = make_engine(reference_warehouse())
+    try:
+        report = build_report(engine, settings, FY.label, tmp_path)
+    finally:
+        engine.dispose()
+    html = report.html.read_text(encoding="utf-8")
+    annex = html[html.rindex("How these figures were checked") :]
+    assert rule_by_code("DQ04").summary == "Later dates are not before earlier ones"
+    assert "Later dates are not before earlier ones" in annex

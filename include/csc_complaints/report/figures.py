@@ -16,12 +16,7 @@ from sqlalchemy import Engine, func, select
 
 from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
-from csc_complaints.measures import OUTCOMES
 from csc_complaints.warehouse.schema import STATS_TABLES
-
-# Outcome codes in the order of the report's table columns, with their printed labels: the
-# registry's OUTCOMES, in the shape report/content.py reads (it is to read OUTCOMES itself).
-OUTCOME_COLUMNS = tuple((outcome.code, outcome.label) for outcome in OUTCOMES)
 
 
 @dataclass(frozen=True)

@@ -29,19 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from csc_complaints.dates import FinancialYear
-from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules, rule_by_code
+from csc_complaints.quality.suites import rule_by_code
 
 FILE_NAME = "reconciliation.json"
-
-
-def __getattr__(name: str) -> Any:
-    # RULE_DESCRIPTIONS (code -> what it checks, in plain words) is kept only for
-    # report/content.py, which still reads it by that name: it is the suites' meta.summary, read
-    # when asked for. Anything new reads rule_by_code(code).summary.
-    if name == "RULE_DESCRIPTIONS":
-        rules = (*load_rules(RC_SUITE), *load_rules(DQ_SUITE))
-        return {rule.code: rule.summary for rule in rules}
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ReconciliationFileError(ValueError):
@@ -157,6 +147,15 @@ def read_reconciliation(
         raise ReconciliationFileError(
             f"{path}: 'rejected_rows_by_rule' must map rule codes to counts"
         )
+    for code in rejected:
+        try:
+            row_check = rule_by_code(code).is_row_check
+        except KeyError as exc:
+            raise ReconciliationFileError(f"{path}: rejected_rows_by_rule: {exc.args[0]}") from None
+        if not row_check:
+            raise ReconciliationFileError(
+                f"{path}: rejected_rows_by_rule names {code}, which is not a row check"
+            )
     generated = data.get("generated_at")
     try:
         generated_at = (

@@ -1,14 +1,16 @@
 """Annex: How these figures were checked: every reconciliation result, and the rows held back.
 
-Read from the year's reconciliation (``csc_complaints.report.reconciliation``). Wording:
-``include/templates/sections/annex.j2``.
+Read from the year's reconciliation (``csc_complaints.report.reconciliation``); what each rule
+checks, in plain words, is its suite's ``meta.summary`` (``csc_complaints.quality.suites``).
+Wording: ``include/templates/sections/annex.j2``.
 """
 
 from __future__ import annotations
 
+from csc_complaints.quality.suites import rule_by_code
 from csc_complaints.report import sentences as say
 from csc_complaints.report.document import Block, Heading, Paragraph, Table, TableRow
-from csc_complaints.report.reconciliation import RULE_DESCRIPTIONS, Reconciliation
+from csc_complaints.report.reconciliation import Reconciliation
 from csc_complaints.report.sections.context import ReportContext
 from csc_complaints.report.wording import Wording, wording
 
@@ -57,7 +59,7 @@ def _rejects_table(words: Wording, reconciliation: Reconciliation, year: str) ->
         words.text("rejects_caption", year),
         tuple(words.text("rejects_column", column) for column in ("code", "check", "rows")),
         tuple(
-            TableRow((code, RULE_DESCRIPTIONS.get(code, ""), str(rows)))
+            TableRow((code, rule_by_code(code).summary, str(rows)))
             for code, rows in reconciliation.rejected_rows.items()
         ),
         numeric_from=2,
