@@ -349,6 +349,36 @@ def write_reconciliation(
     return path
 
 
+def record_reconciliation(
+    engine,
+    code: str,
+    rules: list[dict] | None = None,
+    fy: str = "2019/20",
+    fingerprint: str | None = "0" * 64,
+) -> None:
+    """Record a reconciliation of ``fy`` in the warehouse, as the quality step records it, of
+    the stats with ``fingerprint`` (by default the one load_reference_warehouse gives them)."""
+    from csc_complaints.quality.reconciliation_record import store_reconciled_years
+    from csc_complaints.quality.results import RuleResult
+    from csc_complaints.quality.tables import create_quality_schema
+
+    create_quality_schema(engine)
+    results = [
+        RuleResult(
+            code=r["code"],
+            severity=r["severity"],
+            description=r["rule"],
+            passed=r["passed"],
+            expected=r["expected"],
+            observed=r["observed"],
+        )
+        for r in (passing_rules() if rules is None else rules)
+    ]
+    store_reconciled_years(
+        engine, code, RUN, datetime(2020, 4, 10, 6, 0), {fy: (fingerprint, None, results)}
+    )
+
+
 @pytest.fixture(scope="session")
 def settings():
     return load_settings({})

@@ -32,6 +32,7 @@ from .conftest import (
     LITERAL_TEXT,
     load_reference_warehouse,
     passing_rules,
+    record_reconciliation,
     write_reconciliation,
 )
 
@@ -520,11 +521,19 @@ def test_an_unreconciled_year_is_a_draft_that_cannot_be_signed_off(reference, se
         build_report(reference["engine"], settings_, FY, output, final=True)
 
 
-def test_year_ready(reference, settings_):
+def test_year_ready(settings_, tmp_path, new_sqlite_database):
+    url = new_sqlite_database()
+    load_reference_warehouse(url, settings_.council_code)
+    engine = make_engine(url)
+    record_reconciliation(engine, settings_.council_code)
     now = datetime(2020, 4, 15, 5, 0, tzinfo=UTC)
-    readiness = check_year_ready(reference["engine"], settings_, FY, reference["output"], now)
+    readiness = check_year_ready(engine, settings_, FY, tmp_path, now)
     assert readiness.ready, readiness.problems
     readiness.raise_if_not_ready()
+    # The output folder held no reconciliation.json: it was written from the warehouse.
+    assert readiness.reconciliation.available
+    assert readiness.reconciliation.path == tmp_path / "2019-20" / "reconciliation.json"
+    assert readiness.sign_off_blockers == ()
 
 
 def test_year_not_ready(reference, settings_, tmp_path):
@@ -547,13 +556,35 @@ def test_year_not_ready(reference, settings_, tmp_path):
 def test_reconciliation_older_than_the_stats_is_stale(settings_, tmp_path, new_sqlite_database):
     url = new_sqlite_database()
     load_reference_warehouse(url, settings_.council_code)
-    path = write_reconciliation(tmp_path, settings_.council_code)
-    old = datetime(2020, 4, 10, 5, 0, tzinfo=UTC).timestamp()  # before the stats were built
-    import os
-
-    os.utime(path, (old, old))
-    readiness = check_year_ready(make_engine(url), settings_, FY, tmp_path)
-    assert any("older than the last change to the 2019/20 stats" in p for p in readiness.problems)
+    engine = make_engine(url)
+    record_reconciliation(engine, settings_.council_code)
+    now = datetime(2020, 4, 15, 5, 0, tzinfo=UTC)
+    year = (schema.etl_year_builds.c.council_code == settings_.council_code) & (
+        schema.etl_year_builds.c.financial_year == FY
+    )
+    # Rebuilt later with the same figures (the same fingerprint): still reconciled.
+    with engine.begin() as conn:
+        conn.execute(
+            schema.etl_year_builds.update().where(year).values(built_at=datetime(2020, 4, 12))
+        )
+    assert check_year_ready(engine, settings_, FY, tmp_path, now).ready
+    # Rebuilt with other figures: the reconciliation no longer describes them.
+    with engine.begin() as conn:
+        conn.execute(
+            schema.etl_year_builds.update()
+            .where(year)
+            .values(fingerprint="1" * 64, run_id="rebuild-1")
+        )
+    readiness = check_year_ready(engine, settings_, FY, tmp_path, now)
+    assert any(
+        "older than the last change to the 2019/20 stats" in p
+        and "run rebuild-1" in p
+        and "run complaints_warehouse" in p
+        for p in readiness.problems
+    ), readiness.problems
+    # A final report of those figures is refused, even though every rule passed.
+    with pytest.raises(ReportBlocked, match="changed after their last reconciliation"):
+        build_report(engine, settings_, FY, tmp_path, final=True)
 
 
 def test_no_prior_year_means_no_comparison(settings_, tmp_path, new_sqlite_database):

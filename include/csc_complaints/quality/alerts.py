@@ -8,7 +8,10 @@ rows by rule and where to look (Airflow run, Data Docs). Its text comes from the
 
 A failure is reported once: each failing unit (a DQ rule, or a year's RC rule) is stored in
 ``dq_alerts`` with a fingerprint of what was reported; the next run sends only units that are
-new or whose failure changed, and forgets units that pass again.
+new or whose failure changed, and forgets units that pass again. Once a reconciliation's alert
+is dealt with (sent, or nothing to send), its years are marked reported in
+``dq_reconciliations``; until then they stay owed, so a run killed between reconciling and
+alerting is alerted by the next one.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from sqlalchemy import Engine
 
 from csc_complaints.db import sql
 from csc_complaints.quality.reconciliation import ReconciliationResult
+from csc_complaints.quality.reconciliation_record import mark_reported
 from csc_complaints.quality.results import RuleResult
 from csc_complaints.quality.row_checks import RowCheckResult
 from csc_complaints.quality.tables import create_quality_schema
@@ -309,4 +313,8 @@ def send_alerts(
             if isinstance(result, ReconciliationResult) and unit.split(" ")[0] not in result.years:
                 continue  # a year not checked by this run: its failure still stands
             conn.execute(sql("quality", "delete_alert_fingerprint"), {**key, "unit": unit})
+        if isinstance(result, ReconciliationResult):
+            # Dealt with, in the transaction that remembers what was sent: a run killed before
+            # this point leaves the years owed, and the next run reconciles and alerts them.
+            mark_reported(conn, result.council_code, result.run_id, result.years, now)
     return outcome

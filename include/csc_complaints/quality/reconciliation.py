@@ -2,8 +2,12 @@
 
 ``run_reconciliation`` validates the ``rc_warehouse`` suite with GX once for all the years it
 checks (the batch holds one row per council and year), splits each rule's rows by their
-``financial_year``, adds each year's DQ verdict (rejected rows whose dates fall in the year) and
-writes ``<output>/<YYYY-YY>/reconciliation.json``. A rule that depends on the council alone
+``financial_year`` and adds each year's DQ verdict (rejected rows whose dates fall in the year).
+The years it checks are the ones asked for plus every year the warehouse still owes a
+reconciliation (its stats changed since it was last reconciled, however the run that changed
+them ended). Each year's results are recorded in the warehouse (``reconciliation_record``), and
+``<output>/<YYYY-YY>/reconciliation.json`` is written from that record, so a missing or stale
+file is simply written again from it. A rule that depends on the council alone
 (``meta.scope: "council"`` in the suite: RC01) reads each council once whatever the number of
 years and its result is reported in every year's file: it counts whole tables, so running it
 per year would make the cost grow with data x years. RC07 compares a year whose final report was
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +34,13 @@ from csc_complaints.quality.gx_validation import (
     ExpectationOutcome,
     ValidationError,
     validate_suite,
+)
+from csc_complaints.quality.reconciliation_record import (
+    RecordedYear,
+    built_fingerprints,
+    load_recorded_years,
+    owed_years,
+    store_reconciled_years,
 )
 from csc_complaints.quality.results import (
     RejectedRow,
@@ -80,7 +92,10 @@ class YearReconciliation(RuleVerdicts):
 class ReconciliationResult:
     council_code: str
     run_id: str
-    years: dict[str, YearReconciliation] = field(default_factory=dict)
+    years: dict[str, YearReconciliation] = field(default_factory=dict)  # reconciled by this run
+    # Years not reconciled by this run whose reconciliation.json was missing or stale, and was
+    # written again from the warehouse's record.
+    rewritten: dict[str, Path] = field(default_factory=dict)
 
     @property
     def critical_failures(self) -> list[tuple[str, RuleResult]]:
@@ -111,7 +126,16 @@ class ReconciliationResult:
                 lines += ["    " + d["message"] for d in rule.discrepancies[:20]]
             if failed and rec.data_docs_page:
                 lines.append(f"  Data Docs: {rec.data_docs_page}")
-        return "\n".join(lines) or f"reconciliation {self.council_code}: no year to check"
+        if not lines:
+            lines.append(
+                f"reconciliation {self.council_code}: no year to check (every year is "
+                "reconciled for the figures it holds)"
+            )
+        lines += [
+            f"reconciliation {self.council_code} {year}: {path} written again from the warehouse"
+            for year, path in sorted(self.rewritten.items())
+        ]
+        return "\n".join(lines)
 
 
 def _figure(value: Any) -> Any:
@@ -240,42 +264,121 @@ def run_reconciliation(
     warehouse_engine: Engine,
     settings: Settings,
     run_id: str,
-    years: list[str] | tuple[str, ...],
+    years: list[str] | tuple[str, ...] = (),
     output_dir: Path | str | None = None,
+    *,
+    include_owed: bool = True,
 ) -> ReconciliationResult:
-    """Reconcile each year in ``years`` and write its ``reconciliation.json``."""
+    """Reconcile each year in ``years`` and every year the warehouse still owes a
+    reconciliation; record the results in the warehouse and write each ``reconciliation.json``.
+
+    ``years``: the years the caller wants checked now (the build's changed years).
+    ``include_owed``: also every year whose stats changed since they were last reconciled, or
+    whose last reconciliation was never alerted (``reconciliation_record``), so a build or
+    reconciliation killed half-way is made good by the next run. The results are recorded in
+    ``dq_reconciliations``/``dq_reconciliation_results`` and the files written from that record;
+    the file of any other recorded year is rewritten from it too when missing or stale.
+    """
     create_quality_schema(warehouse_engine)
     output = Path(output_dir) if output_dir is not None else settings.output_path
     council = settings.council_code
-    ordered = sorted({FinancialYear.parse(y).label for y in years})
-    url = warehouse_engine.url.render_as_string(hide_password=False)
-    rejects = rejects_by_year(warehouse_engine, council, ordered)
+    wanted = {FinancialYear.parse(y).label for y in years}
+    if include_owed:
+        wanted |= set(owed_years(warehouse_engine, council))
+    ordered = sorted(wanted)
     result = ReconciliationResult(council_code=council, run_id=run_id)
-    if not ordered:
-        log.info("%s", result.summary())
-        return result
+    if ordered:
+        _reconcile(warehouse_engine, council, run_id, ordered, output, result)
+    written = write_reconciliation_files(warehouse_engine, council, output)
+    for year, (path, rewritten) in written.items():
+        if year in result.years:
+            result.years[year].path = path
+        elif rewritten:
+            result.rewritten[year] = path
+    log.info("%s", result.summary())
+    return result
+
+
+def _reconcile(
+    warehouse_engine: Engine,
+    council: str,
+    run_id: str,
+    ordered: list[str],
+    output: Path,
+    result: ReconciliationResult,
+) -> None:
+    """Validate the RC suite once for all ``ordered`` years and record each year's verdicts."""
+    url = warehouse_engine.url.render_as_string(hide_password=False)
+    # The stats about to be checked: if a build replaces them meanwhile, the recorded
+    # fingerprint is not theirs and the year stays owed.
+    fingerprints = built_fingerprints(warehouse_engine, council)
+    rejects = rejects_by_year(warehouse_engine, council, ordered)
     rules = load_rules(RC_SUITE)
     # One validation for every year: one GX context, one checkpoint, one Data Docs update,
     # and each rule's query runs over all the years at once instead of once a year.
     scopes = [{"council_code": council, "financial_year": year} for year in ordered]
     run = validate_suite(url, RC_SUITE, scopes, run_id, output)
     council_scoped = {rule.code for rule in rules if rule.council_scoped}
-    generated_at = datetime.now(UTC)
     for year, outcomes in outcomes_by_year(run.outcomes, ordered, council_scoped).items():
-        rec = YearReconciliation(
+        result.years[year] = YearReconciliation(
             financial_year=year,
             rules=_rc_rules(rules, outcomes) + _dq_rules_for_year(rejects[year]),
             data_docs_page=run.data_docs_page,
         )
-        folder = year_folder(output, year)
-        folder.mkdir(parents=True, exist_ok=True)
-        rec.path = folder / RECONCILIATION_FILE
-        data = rec.as_json(council, run_id, generated_at)
-        text = json.dumps(data, indent=2, default=str) + "\n"
-        rec.path.write_text(text, encoding="utf-8")
-        result.years[year] = rec
-    log.info("%s", result.summary())
-    return result
+    store_reconciled_years(
+        warehouse_engine,
+        council,
+        run_id,
+        datetime.now(UTC),
+        {
+            year: (fingerprints.get(year), rec.data_docs_page, rec.rules)
+            for year, rec in result.years.items()
+        },
+    )
+
+
+def reconciliation_document(council_code: str, recorded: RecordedYear) -> str:
+    """A year's ``reconciliation.json`` text, from its record in the warehouse."""
+    rec = YearReconciliation(
+        financial_year=recorded.financial_year,
+        rules=list(recorded.rules),
+        data_docs_page=recorded.data_docs,
+    )
+    data = rec.as_json(council_code, recorded.run_id, recorded.reconciled_at)
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
+def write_reconciliation_files(
+    warehouse_engine: Engine,
+    council_code: str,
+    output_dir: Path | str,
+    years: list[str] | None = None,
+) -> dict[str, tuple[Path, bool]]:
+    """Write ``<output>/<YYYY-YY>/reconciliation.json`` from the warehouse's record of each
+    year (every recorded year when ``years`` is None), where the file is missing or differs.
+
+    Returns year -> (path, whether it was written). A year never reconciled gets no file.
+    """
+    written: dict[str, tuple[Path, bool]] = {}
+    for year, recorded in load_recorded_years(warehouse_engine, council_code, years).items():
+        path = year_folder(Path(output_dir), year) / RECONCILIATION_FILE
+        text = reconciliation_document(council_code, recorded).encode("utf-8")
+        stale = not path.exists() or path.read_bytes() != text
+        if stale:
+            _replace_file(path, text)
+        written[year] = (path, stale)
+    return written
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write under a temporary name, then rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def record_published_figures(

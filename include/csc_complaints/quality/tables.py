@@ -4,6 +4,10 @@
   report was published; RC07 compares every later build of that year with them.
 * ``dq_alerts``: what the alerts already reported (a fingerprint per failing unit), so an
   unchanged failure is not sent again on every run.
+* ``dq_reconciliations`` / ``dq_reconciliation_results``: each year's latest reconciliation, with
+  the fingerprint of the stats it checked and every DQ and RC result. The warehouse's record of
+  which years are reconciled: ``reconciliation.json`` is written from it, and rewritten from it
+  when missing or stale (csc_complaints.quality.reconciliation_record).
 * the view ``stats_figures``: the stats tables flattened to (stats_table, figure, value); the
   one definition both storing and comparing published figures read.
 """
@@ -11,6 +15,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Engine,
@@ -19,6 +24,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    Text,
     inspect,
 )
 from sqlalchemy.exc import DatabaseError
@@ -65,6 +71,46 @@ dq_alerts = Table(
     Column("run_id", String(250), nullable=False),
     Column("sent_at", DateTime, nullable=False),
     PrimaryKeyConstraint("council_code", "check_name", "unit"),
+)
+
+# One row per (council, year) reconciled: the year's latest reconciliation. A year is reconciled
+# when its stats_fingerprint is the fingerprint of the stats it now holds (etl_year_builds); any
+# other year is owed a reconciliation, which the next run does however the last one ended.
+dq_reconciliations = Table(
+    "dq_reconciliations",
+    quality_metadata,
+    council_column(),
+    financial_year_column(),
+    # etl_year_builds.fingerprint of the stats checked, read before they were; NULL: no stats.
+    Column("stats_fingerprint", String(64), nullable=True),
+    Column("run_id", String(250), nullable=False),
+    Column("reconciled_at", DateTime, nullable=False),  # UTC; reconciliation.json's generated_at
+    Column("data_docs", Text, nullable=True),  # the validation's Data Docs page
+    # When the alert step dealt with this result (sent its failures, or had none to send).
+    # NULL: not yet, so the next run reconciles the year again and alerts.
+    Column("reported_at", DateTime, nullable=True),
+    PrimaryKeyConstraint("council_code", "financial_year"),
+)
+
+# Every rule's verdict in a year's latest reconciliation, in the order reconciliation.json lists
+# them (RC rules, then DQ). Values are stored as JSON text, so the file rewritten from these rows
+# is byte for byte the file first written.
+dq_reconciliation_results = Table(
+    "dq_reconciliation_results",
+    quality_metadata,
+    council_column(),
+    financial_year_column(),
+    Column("rule_code", String(10), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("severity", String(10), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("expected", Text, nullable=False),  # JSON
+    Column("observed", Text, nullable=False),  # JSON
+    # JSON: RC discrepancies, or DQ rejected rows by table and one message per row (keys, codes
+    # and dates only, as in dq_rejects).
+    Column("details", Text, nullable=False),
+    PrimaryKeyConstraint("council_code", "financial_year", "rule_code"),
 )
 
 

@@ -92,12 +92,12 @@ def check_year_ready(
 
     * the year has ended, and the warehouse holds stats rows for it (for this council);
     * an extract finished after the year ended (so the year's data is complete);
-    * ``reconciliation.json`` exists for the year and is at least as recent as the warehouse's
-      last change to the year's stats (``etl_year_builds.built_at``), so it describes the
-      figures the report will print.
+    * the warehouse's record of the year's latest reconciliation (``dq_reconciliations``) is of
+      the stats the year holds now: its fingerprint is the one in ``etl_year_builds``.
 
-    Rejected rows and failed critical rules do not stop the draft; they are returned as
-    ``sign_off_blockers`` and keep the report a DRAFT.
+    ``reconciliation.json`` is written again from that record when it is missing or differs
+    (a fresh output folder is not "not reconciled"). Rejected rows and failed critical rules do
+    not stop the draft; they are returned as ``sign_off_blockers`` and keep the report a DRAFT.
     """
     from csc_complaints.report.figures import stats_row_count
 
@@ -119,12 +119,6 @@ def check_year_ready(
                 sql("report", "last_extract_finished"), {"council_code": code}
             ).scalar()
         )
-        built_at = _aware(
-            connection.execute(
-                sql("report", "year_built_at"),
-                {"council_code": code, "financial_year": year.label},
-            ).scalar()
-        )
     if last_extract is None:
         problems.append("no extract has finished for this council yet")
     elif last_extract.date() < year.end:
@@ -132,17 +126,43 @@ def check_year_ready(
             f"the latest extract finished at {last_extract.isoformat()}, before {year.label} "
             "ended: the year's data is incomplete"
         )
-    reconciliation = read_reconciliation(output, year, code)
-    if not reconciliation.available:
-        problems.append(f"{year.label} has not been reconciled ({reconciliation.path} is missing)")
-    elif built_at is not None and reconciliation.generated_at < built_at:
+    reconciliation, state = current_reconciliation(warehouse_engine, code, year, output)
+    if state.recorded is None:
         problems.append(
-            f"the reconciliation ({reconciliation.generated_at.isoformat()}) is older than the "
-            f"last change to the {year.label} stats ({built_at.isoformat()}): rebuild the "
-            "warehouse first"
+            f"{year.label} has not been reconciled (the warehouse holds no reconciliation of "
+            "it): run complaints_warehouse, which reconciles every year not yet reconciled"
+        )
+    elif not state.reconciled:
+        changed = (
+            f" ({state.built_at.isoformat()}, run {state.built_run_id})" if state.built_at else ""
+        )
+        problems.append(
+            f"the reconciliation ({state.recorded.reconciled_at.isoformat()}, run "
+            f"{state.recorded.run_id}) is older than the last change to the {year.label} "
+            f"stats{changed}: run complaints_warehouse, which reconciles every year whose stats "
+            "changed"
         )
     blockers = tuple(reconciliation.blocking_reasons()) if reconciliation.available else ()
     return Readiness(year.label, tuple(problems), blockers, reconciliation)
+
+
+def current_reconciliation(
+    warehouse_engine: Engine, council_code: str, year: FinancialYear, output: Path
+):
+    """The year's reconciliation as the report reads it, and the warehouse's state of the year.
+
+    When the warehouse holds a reconciliation of the year, ``reconciliation.json`` is first
+    written again from it if missing or different; the file is then read as usual.
+    """
+    from csc_complaints.quality.reconciliation import write_reconciliation_files
+    from csc_complaints.quality.reconciliation_record import year_state
+    from csc_complaints.quality.tables import create_quality_schema
+
+    create_quality_schema(warehouse_engine)  # a warehouse never reconciled has no record yet
+    state = year_state(warehouse_engine, council_code, year.label)
+    if state.recorded is not None:
+        write_reconciliation_files(warehouse_engine, council_code, output, [year.label])
+    return read_reconciliation(output, year, council_code), state
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -194,8 +214,10 @@ def build_report(
     """Write ``<output>/<YYYY-YY>/annual-report-<YYYY-YY>.pdf``, ``.html`` and ``csv/*.csv``.
 
     ``final=False`` marks every page DRAFT. ``final=True`` (after sign-off) is refused with
-    ``ReportBlocked`` while the year has rejected rows, failed critical rules or no
-    reconciliation; otherwise the unmarked files replace the draft.
+    ``ReportBlocked`` while the year has rejected rows, failed critical rules, no reconciliation
+    or a reconciliation of other figures than it holds; otherwise the unmarked files replace
+    the draft. ``reconciliation.json`` is first written again from the warehouse's record when
+    missing or stale (``current_reconciliation``).
     """
     from csc_complaints.report.figures import load_year
     from csc_complaints.report.html import render_html
@@ -204,8 +226,15 @@ def build_report(
 
     year = FinancialYear.parse(financial_year)
     output = Path(output_dir) if output_dir is not None else settings.output_path
-    reconciliation = read_reconciliation(output, year, settings.council_code)
+    reconciliation, state = current_reconciliation(
+        warehouse_engine, settings.council_code, year, output
+    )
     blockers = tuple(reconciliation.blocking_reasons())
+    if state.recorded is not None and not state.reconciled:
+        blockers += (
+            f"the {year.label} stats changed after their last reconciliation "
+            f"({state.recorded.reconciled_at.isoformat()}): run complaints_warehouse",
+        )
     if final and blockers:
         raise ReportBlocked(f"{year.label} cannot be signed off: " + "; ".join(blockers))
 
