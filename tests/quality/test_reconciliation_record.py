@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from csc_complaints.quality import run_reconciliation, send_alerts
-from csc_complaints.quality.reconciliation_record import load_recorded_years, owed_years
+from csc_complaints.quality.reconciliation import owed_years
+from csc_complaints.quality.reconciliation_record import load_recorded_years
 from csc_complaints.quality.tables import dq_reconciliation_results, dq_reconciliations
 from csc_complaints.report.build import check_year_ready
 from csc_complaints.warehouse.schema import etl_year_builds
@@ -211,3 +212,37 @@ def test_an_emptied_year_is_reconciled_once_more(pipeline):
     _alert(p, result)
     assert load_recorded_years(p.warehouse, COUNCIL)["2019/20"].stats_fingerprint is None
     assert owed_years(p.warehouse, COUNCIL) == []
+
+
+def test_a_row_rejected_later_reopens_its_year_though_no_figure_moves(pipeline):
+    """A late complaint of 2019/20 that breaks DQ04 is held back whole: no figure changes, so
+    the build changes no year. The year's DQ verdict did change: it is owed a reconciliation,
+    the report is not ready until it is done, and then it stays a DRAFT."""
+    p = pipeline()
+    _reconciled_and_alerted(p)
+    execute(
+        p.source,
+        "INSERT INTO complaints (complaint_id, reference, complainant_id, received_date,"
+        " qualifying, issue, channel, summary, updated_at, deleted_at) VALUES (10,"
+        " 'CSC-2019-0010', 1, '2019-06-03', 1, 'communication', 'email', 'x',"
+        " '2020-10-01 10:00:00', NULL)",
+        "INSERT INTO complaint_stages (stage_id, complaint_id, stage, team_id, requested_date,"
+        " extension_agreed, response_date, outcome, updated_at, deleted_at) VALUES (115, 10, 1,"
+        " 1, '2019-06-03', 0, '2019-06-01', 'upheld', '2020-10-01 10:00:00', NULL)",
+    )
+    p.extract("extract-2", now=datetime(2020, 10, 2, 8, 0))
+    assert [r.code for r in p.row_checks("extract-2").failed_rules] == ["DQ04"]
+    build = p.build("warehouse-2")
+    assert build.changed_years == ()
+    assert owed_years(p.warehouse, COUNCIL) == ["2019/20"]
+    stale = check_year_ready(p.warehouse, p.settings, "2019/20", p.output, AFTER_THE_YEAR)
+    assert any("rejected or released after its reconciliation" in x for x in stale.problems)
+
+    result = p.reconcile("warehouse-2", build.changed_years)
+    assert list(result.years) == ["2019/20"]
+    assert result.years["2019/20"].rejected_counts == {"DQ04": 1}
+    _alert(p, result)
+    assert owed_years(p.warehouse, COUNCIL) == []
+    readiness = check_year_ready(p.warehouse, p.settings, "2019/20", p.output, AFTER_THE_YEAR)
+    assert readiness.ready, readiness.problems
+    assert readiness.sign_off_blockers == ("1 rejected row under DQ04",)

@@ -357,8 +357,13 @@ def record_reconciliation(
     fingerprint: str | None = "0" * 64,
 ) -> None:
     """Record a reconciliation of ``fy`` in the warehouse, as the quality step records it, of
-    the stats with ``fingerprint`` (by default the one load_reference_warehouse gives them)."""
-    from csc_complaints.quality.reconciliation_record import store_reconciled_years
+    the stats with ``fingerprint`` (by default the one load_reference_warehouse gives them) and
+    no rejected row."""
+    from csc_complaints.quality.reconciliation_record import (
+        RecordedYear,
+        rejects_fingerprint,
+        store_reconciled_years,
+    )
     from csc_complaints.quality.results import RuleResult
     from csc_complaints.quality.tables import create_quality_schema
 
@@ -374,9 +379,16 @@ def record_reconciliation(
         )
         for r in (passing_rules() if rules is None else rules)
     ]
-    store_reconciled_years(
-        engine, code, RUN, datetime(2020, 4, 10, 6, 0), {fy: (fingerprint, None, results)}
+    recorded = RecordedYear(
+        financial_year=fy,
+        stats_fingerprint=fingerprint,
+        rejects_fingerprint=rejects_fingerprint([]),
+        run_id=RUN,
+        reconciled_at=datetime(2020, 4, 10, 6, 0),
+        data_docs=None,
+        rules=tuple(results),
     )
+    store_reconciled_years(engine, code, [recorded])
 
 
 @pytest.fixture(scope="session")

@@ -583,7 +583,7 @@ def test_reconciliation_older_than_the_stats_is_stale(settings_, tmp_path, new_s
         for p in readiness.problems
     ), readiness.problems
     # A final report of those figures is refused, even though every rule passed.
-    with pytest.raises(ReportBlocked, match="changed after their last reconciliation"):
+    with pytest.raises(ReportBlocked, match="changed after the year.s last reconciliation"):
         build_report(engine, settings_, FY, tmp_path, final=True)
 
 

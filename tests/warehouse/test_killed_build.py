@@ -37,7 +37,7 @@ from csc_complaints.quality import (
     run_row_checks,
     send_alerts,
 )
-from csc_complaints.quality.reconciliation_record import owed_years
+from csc_complaints.quality.reconciliation import owed_years
 from csc_complaints.report.build import check_year_ready
 from csc_complaints.settings import PROJECT_ROOT, load_settings
 from csc_complaints.source.reference_data import build_reference_dataset

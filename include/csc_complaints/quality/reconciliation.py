@@ -37,9 +37,12 @@ from csc_complaints.quality.gx_validation import (
 )
 from csc_complaints.quality.reconciliation_record import (
     RecordedYear,
+    YearState,
     built_fingerprints,
     load_recorded_years,
-    owed_years,
+    load_year_state,
+    owed_by_stats,
+    rejects_fingerprint,
     store_reconciled_years,
 )
 from csc_complaints.quality.results import (
@@ -93,6 +96,8 @@ class ReconciliationResult:
     council_code: str
     run_id: str
     years: dict[str, YearReconciliation] = field(default_factory=dict)  # reconciled by this run
+    # Years reconciled although not asked for: owed since an earlier run (owed_years).
+    owed: tuple[str, ...] = ()
     # Years not reconciled by this run whose reconciliation.json was missing or stale, and was
     # written again from the warehouse's record.
     rewritten: dict[str, Path] = field(default_factory=dict)
@@ -126,6 +131,12 @@ class ReconciliationResult:
                 lines += ["    " + d["message"] for d in rule.discrepancies[:20]]
             if failed and rec.data_docs_page:
                 lines.append(f"  Data Docs: {rec.data_docs_page}")
+        if self.owed:
+            lines.append(
+                f"reconciliation {self.council_code}: {', '.join(self.owed)} checked as owed by "
+                "an earlier run (stats or rejected rows changed since the last reconciliation, "
+                "or its alert was never sent)"
+            )
         if not lines:
             lines.append(
                 f"reconciliation {self.council_code}: no year to check (every year is "
@@ -273,20 +284,20 @@ def run_reconciliation(
     reconciliation; record the results in the warehouse and write each ``reconciliation.json``.
 
     ``years``: the years the caller wants checked now (the build's changed years).
-    ``include_owed``: also every year whose stats changed since they were last reconciled, or
-    whose last reconciliation was never alerted (``reconciliation_record``), so a build or
-    reconciliation killed half-way is made good by the next run. The results are recorded in
+    ``include_owed``: also every year the warehouse still owes a reconciliation
+    (``owed_years``: its stats or rejected rows changed since it was last reconciled, or that
+    reconciliation was never alerted), so a build or reconciliation killed half-way is made
+    good by the next run. The results are recorded in
     ``dq_reconciliations``/``dq_reconciliation_results`` and the files written from that record;
     the file of any other recorded year is rewritten from it too when missing or stale.
     """
     create_quality_schema(warehouse_engine)
     output = Path(output_dir) if output_dir is not None else settings.output_path
     council = settings.council_code
-    wanted = {FinancialYear.parse(y).label for y in years}
-    if include_owed:
-        wanted |= set(owed_years(warehouse_engine, council))
-    ordered = sorted(wanted)
-    result = ReconciliationResult(council_code=council, run_id=run_id)
+    asked = {FinancialYear.parse(y).label for y in years}
+    owed = set(owed_years(warehouse_engine, council)) - asked if include_owed else set()
+    ordered = sorted(asked | owed)
+    result = ReconciliationResult(council_code=council, run_id=run_id, owed=tuple(sorted(owed)))
     if ordered:
         _reconcile(warehouse_engine, council, run_id, ordered, output, result)
     written = write_reconciliation_files(warehouse_engine, council, output)
@@ -325,15 +336,45 @@ def _reconcile(
             rules=_rc_rules(rules, outcomes) + _dq_rules_for_year(rejects[year]),
             data_docs_page=run.data_docs_page,
         )
+    reconciled_at = datetime.now(UTC)
     store_reconciled_years(
         warehouse_engine,
         council,
-        run_id,
-        datetime.now(UTC),
-        {
-            year: (fingerprints.get(year), rec.data_docs_page, rec.rules)
+        [
+            RecordedYear(
+                financial_year=year,
+                stats_fingerprint=fingerprints.get(year),
+                rejects_fingerprint=rejects_fingerprint(rejects[year]),
+                run_id=run_id,
+                reconciled_at=reconciled_at,
+                data_docs=rec.data_docs_page,
+                rules=tuple(rec.rules),
+            )
             for year, rec in result.years.items()
-        },
+        ],
+    )
+
+
+def owed_years(warehouse_engine: Engine, council_code: str) -> list[str]:
+    """The years owed a reconciliation, oldest first: built (or emptied) since their latest
+    reconciliation, never alerted (``reconciliation_owed.sql``), or touched by rows rejected,
+    or released, since."""
+    owed = owed_by_stats(warehouse_engine, council_code)
+    recorded = load_recorded_years(warehouse_engine, council_code, with_rules=False)
+    rejects = rejects_by_year(warehouse_engine, council_code, sorted(recorded))
+    owed |= {
+        year
+        for year, rec in recorded.items()
+        if rec.rejects_fingerprint != rejects_fingerprint(rejects[year])
+    }
+    return sorted(owed)
+
+
+def year_state(warehouse_engine: Engine, council_code: str, financial_year: str) -> YearState:
+    """The year's stats and rejected rows now, beside its latest reconciliation."""
+    rejects = rejects_by_year(warehouse_engine, council_code, [financial_year])[financial_year]
+    return load_year_state(
+        warehouse_engine, council_code, financial_year, rejects_fingerprint(rejects)
     )
 
 

@@ -7,9 +7,10 @@ they are the only record that counts: ``<output>/<YYYY-YY>/reconciliation.json``
 them, and written again from them whenever it is missing or differs (a fresh output folder, a
 deleted or hand-edited file).
 
-A year is *reconciled* when its recorded fingerprint is the fingerprint of the stats it holds
-now. Any other year is *owed* a reconciliation, and so is a year whose latest reconciliation the
-alert step has not dealt with yet (``reported_at`` NULL): a build or reconciliation killed
+A year is *reconciled* when its recorded fingerprints are those of the stats it holds now and of
+the rows rejected now (a row rejected later changes the year's DQ verdict even when no figure
+moves). Any other year is *owed* a reconciliation, and so is a year whose latest reconciliation
+the alert step has not dealt with yet (``reported_at`` NULL): a build or reconciliation killed
 half-way leaves its years owed, and the next run reconciles and alerts them, however the last
 one ended. Comparing fingerprints, not times, also means a year rebuilt with the same figures
 stays reconciled.
@@ -19,8 +20,9 @@ No Great Expectations here: the readiness check of the report reads this too.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -39,30 +41,49 @@ class RecordedYear:
     """A year's latest reconciliation as the warehouse holds it."""
 
     financial_year: str
-    stats_fingerprint: str | None
+    stats_fingerprint: str | None  # of the stats checked (etl_year_builds); None: no stats
+    rejects_fingerprint: str  # of the rejected rows that touched the year (rejects_fingerprint)
     run_id: str
     reconciled_at: datetime  # aware, UTC
     data_docs: str | None
-    reported_at: datetime | None
+    reported_at: datetime | None = None
     rules: tuple[RuleResult, ...] = field(default=())
 
 
 @dataclass(frozen=True)
 class YearState:
-    """A year's stats build and latest reconciliation, side by side (for the report)."""
+    """A year as it stands now (stats build, rejected rows) beside its latest reconciliation."""
 
     financial_year: str
     built_fingerprint: str | None
     built_at: datetime | None
     built_run_id: str | None
+    rejects_fingerprint: str  # of the rows rejected now
     recorded: RecordedYear | None
 
     @property
-    def reconciled(self) -> bool:
-        """The latest reconciliation checked exactly the stats the year holds now."""
+    def stats_changed(self) -> bool:
+        """The year's stats are not those its latest reconciliation checked."""
+        return self.recorded is None or self.recorded.stats_fingerprint != self.built_fingerprint
+
+    @property
+    def rejects_changed(self) -> bool:
+        """Rows were rejected, or released, since the year's latest reconciliation."""
         return (
-            self.recorded is not None and self.recorded.stats_fingerprint == self.built_fingerprint
+            self.recorded is None or self.recorded.rejects_fingerprint != self.rejects_fingerprint
         )
+
+    @property
+    def reconciled(self) -> bool:
+        """The latest reconciliation checked exactly what the year holds now."""
+        return not (self.stats_changed or self.rejects_changed)
+
+
+def rejects_fingerprint(rejects: Iterable[Sequence[str]]) -> str:
+    """sha256 of rejected rows, each ``(rule, table, key, ...)``: the rows, not their messages
+    (a DQ02 message quotes the extract's date, which moves)."""
+    lines = sorted({"\t".join(map(str, reject[:3])) for reject in rejects})
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 def _utc(value: Any) -> datetime | None:
@@ -79,7 +100,7 @@ def _naive_utc(value: datetime) -> datetime:
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, default=str, sort_keys=False)
+    return json.dumps(value, default=str)
 
 
 def _details(rule: RuleResult) -> dict[str, Any]:
@@ -96,41 +117,35 @@ def built_fingerprints(engine: Engine, council_code: str) -> dict[str, str]:
         return {year: fingerprint for year, fingerprint in rows}
 
 
-def owed_years(engine: Engine, council_code: str) -> list[str]:
-    """The years owed a reconciliation (see the module docstring), oldest first."""
+def owed_by_stats(engine: Engine, council_code: str) -> set[str]:
+    """The years owed a reconciliation for their stats (built since, or emptied) or because it
+    was never alerted: ``reconciliation_owed.sql``."""
     with engine.connect() as conn:
         rows = conn.execute(sql(STEP, "reconciliation_owed"), {"council_code": council_code})
-        return sorted({row[0] for row in rows})
+        return {row[0] for row in rows}
 
 
 def store_reconciled_years(
-    engine: Engine,
-    council_code: str,
-    run_id: str,
-    reconciled_at: datetime,
-    years: Mapping[str, tuple[str | None, str | None, Sequence[RuleResult]]],
+    engine: Engine, council_code: str, years: Sequence[RecordedYear]
 ) -> None:
-    """Record each year's reconciliation, replacing the one before, in one transaction.
-
-    ``years``: financial year -> (fingerprint of the stats checked, Data Docs page, rules).
-    """
-    at = _naive_utc(reconciled_at)
+    """Record each year's reconciliation, replacing the one before, in one transaction."""
     with engine.begin() as conn:
-        for year, (fingerprint, data_docs, rules) in sorted(years.items()):
-            key = {"council_code": council_code, "financial_year": year}
+        for year in sorted(years, key=lambda y: y.financial_year):
+            key = {"council_code": council_code, "financial_year": year.financial_year}
             conn.execute(sql(STEP, "delete_reconciliation_results"), key)
             conn.execute(sql(STEP, "delete_reconciliation"), key)
             conn.execute(
                 sql(STEP, "insert_reconciliation"),
                 {
                     **key,
-                    "stats_fingerprint": fingerprint,
-                    "run_id": run_id,
-                    "reconciled_at": at,
-                    "data_docs": data_docs,
+                    "stats_fingerprint": year.stats_fingerprint,
+                    "rejects_fingerprint": year.rejects_fingerprint,
+                    "run_id": year.run_id,
+                    "reconciled_at": _naive_utc(year.reconciled_at),
+                    "data_docs": year.data_docs,
                 },
             )
-            if rules:
+            if year.rules:
                 conn.execute(
                     sql(STEP, "insert_reconciliation_result"),
                     [
@@ -145,7 +160,7 @@ def store_reconciled_years(
                             "observed": _json(rule.observed),
                             "details": _json(_details(rule)),
                         }
-                        for position, rule in enumerate(rules)
+                        for position, rule in enumerate(year.rules)
                     ],
                 )
 
@@ -165,19 +180,23 @@ def _rule(row: Any) -> RuleResult:
     )
 
 
-def _load(conn: Connection, council_code: str, years: Iterable[str] | None) -> dict:
+def _load(
+    conn: Connection, council_code: str, years: Iterable[str] | None, with_rules: bool
+) -> dict[str, RecordedYear]:
     wanted = None if years is None else set(years)
     params = {"council_code": council_code}
     rules: dict[str, list[RuleResult]] = {}
-    for row in conn.execute(sql(STEP, "select_reconciliation_results"), params):
-        if wanted is None or row.financial_year in wanted:
-            rules.setdefault(row.financial_year, []).append(_rule(row))
+    if with_rules:
+        for row in conn.execute(sql(STEP, "select_reconciliation_results"), params):
+            if wanted is None or row.financial_year in wanted:
+                rules.setdefault(row.financial_year, []).append(_rule(row))
     recorded = {}
     for row in conn.execute(sql(STEP, "select_reconciliations"), params):
         if wanted is None or row.financial_year in wanted:
             recorded[row.financial_year] = RecordedYear(
                 financial_year=row.financial_year,
                 stats_fingerprint=row.stats_fingerprint,
+                rejects_fingerprint=row.rejects_fingerprint,
                 run_id=row.run_id,
                 reconciled_at=_utc(row.reconciled_at),
                 data_docs=row.data_docs,
@@ -188,25 +207,33 @@ def _load(conn: Connection, council_code: str, years: Iterable[str] | None) -> d
 
 
 def load_recorded_years(
-    engine: Engine, council_code: str, years: Iterable[str] | None = None
+    engine: Engine,
+    council_code: str,
+    years: Iterable[str] | None = None,
+    *,
+    with_rules: bool = True,
 ) -> dict[str, RecordedYear]:
     """The recorded reconciliation of each year (all years of the council when ``years`` is
-    None); a year never reconciled is absent."""
+    None); a year never reconciled is absent. ``with_rules=False``: the years alone."""
     with engine.connect() as conn:
-        return _load(conn, council_code, years)
+        return _load(conn, council_code, years, with_rules)
 
 
-def year_state(engine: Engine, council_code: str, financial_year: str) -> YearState:
-    """The year's build (``etl_year_builds``) and latest reconciliation, read together."""
+def load_year_state(
+    engine: Engine, council_code: str, financial_year: str, current_rejects: str
+) -> YearState:
+    """The year's build (``etl_year_builds``) and latest reconciliation, read together;
+    ``current_rejects``: the fingerprint of the rows rejected in the year now."""
     params = {"council_code": council_code, "financial_year": financial_year}
     with engine.connect() as conn:
         build = conn.execute(sql(STEP, "select_year_build"), params).first()
-        recorded = _load(conn, council_code, [financial_year]).get(financial_year)
+        recorded = _load(conn, council_code, [financial_year], True).get(financial_year)
     return YearState(
         financial_year=financial_year,
         built_fingerprint=build.fingerprint if build else None,
         built_at=_utc(build.built_at) if build else None,
         built_run_id=build.run_id if build else None,
+        rejects_fingerprint=current_rejects,
         recorded=recorded,
     )
 

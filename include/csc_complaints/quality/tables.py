@@ -74,8 +74,9 @@ dq_alerts = Table(
 )
 
 # One row per (council, year) reconciled: the year's latest reconciliation. A year is reconciled
-# when its stats_fingerprint is the fingerprint of the stats it now holds (etl_year_builds); any
-# other year is owed a reconciliation, which the next run does however the last one ended.
+# when its stats_fingerprint is the fingerprint of the stats it now holds (etl_year_builds) and
+# its rejects_fingerprint that of the rows rejected now; any other year is owed a
+# reconciliation, which the next run does however the last one ended.
 dq_reconciliations = Table(
     "dq_reconciliations",
     quality_metadata,
@@ -83,6 +84,9 @@ dq_reconciliations = Table(
     financial_year_column(),
     # etl_year_builds.fingerprint of the stats checked, read before they were; NULL: no stats.
     Column("stats_fingerprint", String(64), nullable=True),
+    # sha256 of the rejected rows (rule, table, key) that touched the year when it was checked:
+    # a row rejected later changes the year's DQ verdict even when no figure moves.
+    Column("rejects_fingerprint", String(64), nullable=False),
     Column("run_id", String(250), nullable=False),
     Column("reconciled_at", DateTime, nullable=False),  # UTC; reconciliation.json's generated_at
     Column("data_docs", Text, nullable=True),  # the validation's Data Docs page

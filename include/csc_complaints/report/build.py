@@ -93,7 +93,8 @@ def check_year_ready(
     * the year has ended, and the warehouse holds stats rows for it (for this council);
     * an extract finished after the year ended (so the year's data is complete);
     * the warehouse's record of the year's latest reconciliation (``dq_reconciliations``) is of
-      the stats the year holds now: its fingerprint is the one in ``etl_year_builds``.
+      what the year holds now: the stats fingerprint in ``etl_year_builds`` and the rows
+      rejected in ``dq_rejects``.
 
     ``reconciliation.json`` is written again from that record when it is missing or differs
     (a fresh output folder is not "not reconciled"). Rejected rows and failed critical rules do
@@ -132,7 +133,7 @@ def check_year_ready(
             f"{year.label} has not been reconciled (the warehouse holds no reconciliation of "
             "it): run complaints_warehouse, which reconciles every year not yet reconciled"
         )
-    elif not state.reconciled:
+    elif state.stats_changed:
         changed = (
             f" ({state.built_at.isoformat()}, run {state.built_run_id})" if state.built_at else ""
         )
@@ -141,6 +142,12 @@ def check_year_ready(
             f"{state.recorded.run_id}) is older than the last change to the {year.label} "
             f"stats{changed}: run complaints_warehouse, which reconciles every year whose stats "
             "changed"
+        )
+    elif state.rejects_changed:
+        problems.append(
+            f"rows touching {year.label} were rejected or released after its reconciliation "
+            f"({state.recorded.reconciled_at.isoformat()}, run {state.recorded.run_id}): run "
+            "complaints_warehouse, which reconciles every year whose rejected rows changed"
         )
     blockers = tuple(reconciliation.blocking_reasons()) if reconciliation.available else ()
     return Readiness(year.label, tuple(problems), blockers, reconciliation)
@@ -154,8 +161,7 @@ def current_reconciliation(
     When the warehouse holds a reconciliation of the year, ``reconciliation.json`` is first
     written again from it if missing or different; the file is then read as usual.
     """
-    from csc_complaints.quality.reconciliation import write_reconciliation_files
-    from csc_complaints.quality.reconciliation_record import year_state
+    from csc_complaints.quality.reconciliation import write_reconciliation_files, year_state
     from csc_complaints.quality.tables import create_quality_schema
 
     create_quality_schema(warehouse_engine)  # a warehouse never reconciled has no record yet
@@ -232,8 +238,9 @@ def build_report(
     blockers = tuple(reconciliation.blocking_reasons())
     if state.recorded is not None and not state.reconciled:
         blockers += (
-            f"the {year.label} stats changed after their last reconciliation "
-            f"({state.recorded.reconciled_at.isoformat()}): run complaints_warehouse",
+            f"the {year.label} stats or rejected rows changed after the year's last "
+            f"reconciliation ({state.recorded.reconciled_at.isoformat()}): run "
+            "complaints_warehouse",
         )
     if final and blockers:
         raise ReportBlocked(f"{year.label} cannot be signed off: " + "; ".join(blockers))

@@ -3,6 +3,8 @@
 --   build or reconciliation that was killed, or failed, between the two;
 -- * reconciled for stats the year no longer holds (emptied by a build: no build row);
 -- * reconciled, but the alert step never dealt with the result (killed before alerting).
+-- (A year whose rejected rows changed is owed too: csc_complaints.quality.reconciliation adds
+-- those, as which rows touch a year is worked out from their dates in Python.)
 SELECT b.financial_year
 FROM etl_year_builds b
 LEFT JOIN dq_reconciliations r
