@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from csc_complaints.db import make_engine
-from csc_complaints.source.reference_data import build_reference_dataset
+from csc_complaints_demo.reference_data import build_reference_dataset
 from tests.airflow_harness import airflow_home, dags_test
 from tests.dags.test_end_to_end import airflow_uri
 

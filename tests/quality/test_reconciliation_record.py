@@ -21,6 +21,7 @@ from csc_complaints.quality.tables import dq_reconciliation_results, dq_reconcil
 from csc_complaints.report.build import check_year_ready
 from csc_complaints.warehouse.schema import etl_year_builds
 from tests.quality.dataset import execute
+from tests.quality.test_reconciliation import CORRUPTIONS
 
 COUNCIL = "E06000005"
 AFTER_THE_YEAR = datetime(2020, 9, 2, 9, 0, tzinfo=UTC)
@@ -164,11 +165,7 @@ def test_a_result_never_alerted_is_reconciled_and_alerted_by_the_next_run(pipeli
     p.extract("extract-1")
     p.row_checks("extract-1")
     build = p.build("warehouse-1")
-    execute(
-        p.warehouse,  # a faulty build: RC02 fails
-        "UPDATE stats_received_by_team SET received = received + 1 WHERE council_code ="
-        " 'E06000005' AND financial_year = '2019/20' AND stage = 1 AND team = 'Fostering'",
-    )
+    execute(p.warehouse, *CORRUPTIONS["RC02"])  # a faulty build: RC02 fails
     p.reconcile("warehouse-1", build.changed_years)
     # ... killed here, before the alert.
     assert owed_years(p.warehouse, COUNCIL) == ["2019/20"]

@@ -40,8 +40,8 @@ from csc_complaints.quality import (
 from csc_complaints.quality.reconciliation import owed_years
 from csc_complaints.report.build import check_year_ready
 from csc_complaints.settings import PROJECT_ROOT, load_settings
-from csc_complaints.source.reference_data import build_reference_dataset
 from csc_complaints.warehouse.build import build_warehouse
+from csc_complaints_demo.reference_data import build_reference_dataset
 from tests.conftest import free_port
 from tests.quality.dataset import execute
 

@@ -1,8 +1,10 @@
 """The year's reconciliation results (``<output>/<YYYY-YY>/reconciliation.json``).
 
-Written by the quality step (``csc_complaints.quality.reconciliation``); read here for the
-report's annex ("How these figures were checked") and to decide whether the year may be signed
-off. The file is a JSON object; the report reads these keys::
+Written by the quality step (``csc_complaints.quality.reconciliation``) from the warehouse's
+record of the year's reconciliation, which is the one that counts: ``report.build`` writes the
+file again from it when missing or stale before reading it here for the report's annex ("How
+these figures were checked") and to decide whether the year may be signed off. The file is a
+JSON object; the report reads these keys::
 
     {
       "council_code": "E06000005",          # checked when present
