@@ -30,7 +30,13 @@ def test_creates_the_quality_tables_the_warehouse_and_the_view(warehouse):
     create_quality_schema(warehouse)  # a second task, a second run: nothing changes, no error
     inspector = inspect(warehouse)
     tables = set(inspector.get_table_names())
-    assert {"dq_published_years", "dq_published_figures", "dq_alerts"} <= tables
+    assert {
+        "dq_published_years",
+        "dq_published_figures",
+        "dq_alerts",
+        "dq_reconciliations",
+        "dq_reconciliation_results",
+    } <= tables
     assert {"stg_complaints", "dq_rejects", *(t.name for t in wh.STATS_TABLES)} <= tables
     assert inspector.get_view_names() == ["stats_figures"]
     keys = {
@@ -41,6 +47,8 @@ def test_creates_the_quality_tables_the_warehouse_and_the_view(warehouse):
         "dq_alerts": ["council_code", "check_name", "unit"],
         "dq_published_figures": ["council_code", "financial_year", "stats_table", "figure"],
         "dq_published_years": ["council_code", "financial_year"],
+        "dq_reconciliations": ["council_code", "financial_year"],
+        "dq_reconciliation_results": ["council_code", "financial_year", "rule_code"],
     }
 
 
