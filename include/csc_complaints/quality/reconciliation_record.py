@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from csc_complaints.db import sql
-from csc_complaints.quality.results import RuleResult
+from csc_complaints.quality.results import RejectedRow, RuleResult
 
 STEP = "quality"
 
@@ -79,10 +79,10 @@ class YearState:
         return not (self.stats_changed or self.rejects_changed)
 
 
-def rejects_fingerprint(rejects: Iterable[Sequence[str]]) -> str:
-    """sha256 of rejected rows, each ``(rule, table, key, ...)``: the rows, not their messages
-    (a DQ02 message quotes the extract's date, which moves)."""
-    lines = sorted({"\t".join(map(str, reject[:3])) for reject in rejects})
+def rejects_fingerprint(rejects: Iterable[RejectedRow]) -> str:
+    """sha256 of rejected rows: the rows (rule, table, key), not their messages (a DQ02
+    message quotes the extract's date, which moves)."""
+    lines = sorted({f"{r.rule_code}\t{r.source_table}\t{r.source_key}" for r in rejects})
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
