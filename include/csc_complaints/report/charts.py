@@ -12,7 +12,7 @@ import math
 from csc_complaints.report.document import Chart
 from csc_complaints.report.wording import wording
 
-FONT = "Helvetica"
+FONT = "Helvetica"  # the SVG's (a browser's own sans); the PDF passes its embedded font
 LABEL_SIZE = 8
 # GOV.UK palette: blue for this year, dark grey for last year (both pass contrast on white).
 SERIES_COLOURS = ("#1d70b8", "#505a5f")
@@ -32,14 +32,14 @@ def _nice_max(value: int) -> tuple[int, int]:
     return top, step
 
 
-def _wrap(label: str, width: float) -> str:
+def _wrap(label: str, width: float, font: str) -> str:
     """Break a category label onto lines no wider than ``width`` points."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     lines, line = [], ""
     for word in label.split():
         candidate = f"{line} {word}".strip()
-        if line and stringWidth(candidate, FONT, LABEL_SIZE) > width:
+        if line and stringWidth(candidate, font, LABEL_SIZE) > width:
             lines.append(line)
             line = word
         else:
@@ -48,16 +48,17 @@ def _wrap(label: str, width: float) -> str:
     return "\n".join(lines)
 
 
-def drawing_for(chart: Chart, width: float):
-    """A reportlab Drawing of ``chart``, ``width`` points wide and as tall as it needs."""
+def drawing_for(chart: Chart, width: float, font: str = FONT):
+    """A reportlab Drawing of ``chart``, ``width`` points wide and as tall as it needs, its
+    text in ``font``."""
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.shapes import Drawing
     from reportlab.lib import colors
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    label_width = min(170.0, max(stringWidth(c, FONT, LABEL_SIZE) for c in chart.categories) + 6)
-    labels = [_wrap(c, label_width - 6) for c in chart.categories]
+    label_width = min(170.0, max(stringWidth(c, font, LABEL_SIZE) for c in chart.categories) + 6)
+    labels = [_wrap(c, label_width - 6, font) for c in chart.categories]
     lines = max(label.count("\n") + 1 for label in labels)
     series_count = len(chart.series)
     group = max(series_count * BAR_HEIGHT, lines * (LABEL_SIZE + 1)) + GROUP_GAP
@@ -66,7 +67,7 @@ def drawing_for(chart: Chart, width: float):
     axis_height = 18
     height = plot_height + legend_height + axis_height + 6
 
-    drawing = Drawing(width, height)
+    drawing = Drawing(width, height, initialFontName=font)  # (else its state starts in Helvetica)
     bars = HorizontalBarChart()
     bars.x = label_width + 4
     bars.y = axis_height
@@ -83,21 +84,21 @@ def drawing_for(chart: Chart, width: float):
     bars.valueAxis.valueMin = 0
     bars.valueAxis.valueMax = top
     bars.valueAxis.valueStep = step
-    bars.valueAxis.labels.fontName = FONT
+    bars.valueAxis.labels.fontName = font
     bars.valueAxis.labels.fontSize = LABEL_SIZE
     bars.valueAxis.labelTextFormat = "%d"
     bars.valueAxis.visibleGrid = True
     bars.valueAxis.gridStrokeColor = colors.HexColor("#dddddd")
     bars.categoryAxis.categoryNames = labels
     bars.categoryAxis.reverseDirection = True  # first category at the top
-    bars.categoryAxis.labels.fontName = FONT
+    bars.categoryAxis.labels.fontName = font
     bars.categoryAxis.labels.fontSize = LABEL_SIZE
     bars.categoryAxis.labels.boxAnchor = "e"
     bars.categoryAxis.labels.textAnchor = "end"
     bars.categoryAxis.labels.dx = -4
     bars.categoryAxis.labels.leading = LABEL_SIZE + 1
     bars.barLabelFormat = "%d"
-    bars.barLabels.fontName = FONT
+    bars.barLabels.fontName = font
     bars.barLabels.fontSize = LABEL_SIZE - 1
     bars.barLabels.boxAnchor = "w"
     bars.barLabels.dx = 3
@@ -114,7 +115,7 @@ def drawing_for(chart: Chart, width: float):
     legend.deltax = 70
     legend.dx = 8
     legend.dy = 8
-    legend.fontName = FONT
+    legend.fontName = font
     legend.fontSize = LABEL_SIZE
     legend.boxAnchor = "nw"
     legend.colorNamePairs = [
@@ -124,10 +125,11 @@ def drawing_for(chart: Chart, width: float):
     return drawing
 
 
-def split_to_fit(chart: Chart, width: float, max_height: float) -> list[Chart]:
-    """``chart`` as one or more charts, each drawn no taller than ``max_height`` points, so a
-    council with many teams gets its chart over several pages rather than a layout error."""
-    if len(chart.categories) <= 1 or drawing_for(chart, width).height <= max_height:
+def split_to_fit(chart: Chart, width: float, max_height: float, font: str = FONT) -> list[Chart]:
+    """``chart`` as one or more charts, each drawn no taller than ``max_height`` points (in
+    ``font``), so a council with many teams gets its chart over several pages rather than a
+    layout error."""
+    if len(chart.categories) <= 1 or drawing_for(chart, width, font).height <= max_height:
         return [chart]
     half = len(chart.categories) // 2
     parts = []
@@ -138,7 +140,7 @@ def split_to_fit(chart: Chart, width: float, max_height: float) -> list[Chart]:
             series=tuple((label, values[start:stop]) for label, values in chart.series),
             alt=chart.alt,
         )
-        parts += split_to_fit(part, width, max_height)
+        parts += split_to_fit(part, width, max_height, font)
     if len(parts) > 1:
         words = wording("document")
         parts = [

@@ -5,9 +5,13 @@ gives the same bytes. Cover, "Contents" with page numbers, bookmarks for every l
 page numbers in the footer, title/author/subject/language in the metadata, and a DRAFT mark on
 every page until the report is signed off.
 
-The parts: ``styles`` (paragraph styles, colours), ``page`` (geometry, document template and
-metadata, page decoration, bookmarks), ``blocks`` (each model block as flowables), ``story``
-(cover, Contents, keeping units together) and ``layout`` (the one-pass layout pieces).
+The parts: ``styles`` (paragraph styles, colours), ``fonts`` (the one embedded typeface),
+``page`` (geometry, canvas, document template and metadata, page decoration, bookmarks),
+``blocks`` (each model block as flowables), ``story`` (cover, Contents, keeping units together)
+and ``layout`` (the one-pass layout pieces).
+
+The PDF is tagged (PDF/UA-1 in spirit): ``tagging`` is the layer that marks what is drawn and
+writes the structure tree, ``structure`` says which element each block's flowables are.
 
 The document is laid out once (``build``, not ``multiBuild``): the Contents lists the headings
 the model marks, so its size is known before layout, and its page numbers and the bookmarks are
@@ -21,9 +25,9 @@ from __future__ import annotations
 
 from csc_complaints.report.document import Document
 from csc_complaints.report.pdf.blocks import BlockFlowables
-from csc_complaints.report.pdf.layout import HeldPagesCanvas
-from csc_complaints.report.pdf.page import report_template
+from csc_complaints.report.pdf.page import ReportCanvas, report_template
 from csc_complaints.report.pdf.story import contents, cover, kept_together
+from csc_complaints.report.pdf.structure import tag_units
 from csc_complaints.report.pdf.styles import report_styles
 
 
@@ -35,6 +39,6 @@ def render_pdf(document: Document, path, draft: bool) -> None:
     story = [
         *cover(document, draft, styles),
         *contents(document, styles, page_of),
-        *kept_together(BlockFlowables(document, styles).units()),
+        *kept_together(tag_units(BlockFlowables(document, styles).units())),
     ]
-    template.build(story, canvasmaker=HeldPagesCanvas)
+    template.build(story, canvasmaker=ReportCanvas)

@@ -4,7 +4,8 @@ A unit is kept together (KEEP), kept with the unit after it (GLUE: a heading, a 
 introduces a table or chart), or free to split across pages (FLOWS: a long run of learning
 texts after its first text). Each unit keeps the model block it renders, so a layer beside the
 layout (tagging, for one) can tell what the flowables are. Every text from the model is
-XML-escaped before it reaches a Paragraph, so ``<``, ``&`` and quotes print as themselves.
+XML-escaped before it reaches a Paragraph, so ``<``, ``&`` and quotes print as themselves, and
+made printable in the embedded font (``fonts.printable``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Spacer
 from reportlab.platypus import Paragraph as PdfParagraph
-from reportlab.platypus import Table as PdfTable
 
 from csc_complaints.report.charts import drawing_for, split_to_fit
 from csc_complaints.report.document import (
@@ -30,20 +30,33 @@ from csc_complaints.report.document import (
     Table,
     Texts,
 )
+from csc_complaints.report.pdf.fonts import printable
 from csc_complaints.report.pdf.layout import PlainText, WordWidths
 from csc_complaints.report.pdf.page import FRAME_HEIGHT, FRAME_WIDTH, Bookmark
 from csc_complaints.report.pdf.styles import AREA_FILL, BLUE, GRID, TOTAL_FILL, Styles
+from csc_complaints.report.pdf.tagging import TaggedTable
 
 KEEP = "keep"  # kept together on one page
 GLUE = "glue"  # kept together with the unit after it
 FLOWS = "flows"  # free to split across pages
 
 CHART_CAPTION_HEIGHT = 40  # about what a chart's caption and spacing take of the frame
+NUMBER_PADDING = 4  # left and right in a number column (the table default is 6)
 
 
 def markup(text: str) -> str:
     """Model text as Paragraph markup: every character printed literally."""
-    return escape(text, {'"': "&quot;", "'": "&#39;"})
+    return escape(printable(text), {'"': "&quot;", "'": "&#39;"})
+
+
+def _printable_chart(chart: Chart) -> Chart:
+    """The chart with its drawn words printable (its text alternative is not drawn)."""
+    return Chart(
+        printable(chart.title),
+        tuple(printable(c) for c in chart.categories),
+        tuple((printable(label), values) for label, values in chart.series),
+        chart.alt,
+    )
 
 
 @dataclass(frozen=True)
@@ -91,9 +104,10 @@ class BlockFlowables(BlockRenderer[list[Unit]]):
         """The first text stays with what comes before it (its team's heading); the rest flow,
         splitting between lines wherever a page ends (a run can fill hundreds of pages)."""
         body = self.styles.body
-        units = [Unit([PlainText(block.items[:1], body, self.widths)], KEEP, block)]
-        if len(block.items) > 1:
-            units.append(Unit([PlainText(block.items[1:], body, self.widths)], FLOWS, block))
+        items = [printable(item) for item in block.items]
+        units = [Unit([PlainText(items[:1], body, self.widths)], KEEP, block)]
+        if len(items) > 1:
+            units.append(Unit([PlainText(items[1:], body, self.widths)], FLOWS, block))
         return units
 
     def bullets(self, block: Bullets, position: int) -> list[Unit]:
@@ -106,9 +120,11 @@ class BlockFlowables(BlockRenderer[list[Unit]]):
     def chart(self, block: Chart, position: int) -> list[Unit]:
         """One unit per part of a chart too tall for a page."""
         units = []
-        for part in split_to_fit(block, FRAME_WIDTH, FRAME_HEIGHT - CHART_CAPTION_HEIGHT):
+        font = self.styles.body.fontName
+        chart = _printable_chart(block)
+        for part in split_to_fit(chart, FRAME_WIDTH, FRAME_HEIGHT - CHART_CAPTION_HEIGHT, font):
             caption = PdfParagraph(markup(part.title), self.styles.caption)
-            drawing = drawing_for(part, FRAME_WIDTH)
+            drawing = drawing_for(part, FRAME_WIDTH, font)
             units.append(Unit([caption, drawing, Spacer(1, 6)], KEEP, block))
         return units
 
@@ -128,11 +144,11 @@ def _column_widths(block: Table, width: float, styles: Styles) -> list[float]:
     numeric = []
     for header in block.header[1:]:
         longest = max(stringWidth(w, style.fontName, style.fontSize) for w in header.split())
-        numeric.append(max(longest + 14, 34.0))
+        numeric.append(max(longest + 2 * NUMBER_PADDING + 2, 34.0))
     return [width - sum(numeric), *numeric]
 
 
-def _table(block: Table, width: float, styles: Styles) -> PdfTable:
+def _table(block: Table, width: float, styles: Styles) -> TaggedTable:
     """The table with its header row repeated on every page it runs over; service-area rows
     span the table, subtotal and total rows are bold, the total shaded."""
     header = [PdfParagraph(markup(h), styles.head_cell) for h in block.header]
@@ -141,8 +157,8 @@ def _table(block: Table, width: float, styles: Styles) -> PdfTable:
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(BLUE)),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor(GRID)),
-        ("FONTNAME", (0, 1), (-1, -1), "Helvetica"),
-        ("FONTSIZE", (0, 1), (-1, -1), 8.5),
+        ("FONTNAME", (0, 0), (-1, -1), styles.cell.fontName),
+        ("FONTSIZE", (0, 1), (-1, -1), styles.cell.fontSize),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
     ]
@@ -151,7 +167,9 @@ def _table(block: Table, width: float, styles: Styles) -> PdfTable:
         style = styles.cell_bold if bold else styles.cell
         data.append(
             [
-                value if column >= block.numeric_from else PdfParagraph(markup(value), style)
+                printable(value)
+                if column >= block.numeric_from
+                else PdfParagraph(markup(value), style)
                 for column, value in enumerate(row.cells)
             ]
         )
@@ -164,11 +182,16 @@ def _table(block: Table, width: float, styles: Styles) -> PdfTable:
         elif row.kind == "row" and block.numeric_from == 1:
             commands.append(("LEFTPADDING", (0, number), (0, number), 14))
         if row.kind in {"subtotal", "total"}:
-            commands.append(("FONTNAME", (1, number), (-1, number), "Helvetica-Bold"))
+            commands.append(("FONTNAME", (1, number), (-1, number), styles.cell_bold.fontName))
         if row.kind == "total":
             commands.append(("BACKGROUND", *this_row, colors.HexColor(TOTAL_FILL)))
     if block.numeric_from < len(block.header):
         commands.append(("ALIGN", (block.numeric_from, 1), (-1, -1), "RIGHT"))
-    table = PdfTable(data, colWidths=_column_widths(block, width, styles), repeatRows=1)
+    if block.numeric_from == 1:
+        commands += [
+            ("LEFTPADDING", (1, 0), (-1, -1), NUMBER_PADDING),
+            ("RIGHTPADDING", (1, 0), (-1, -1), NUMBER_PADDING),
+        ]
+    table = TaggedTable(data, colWidths=_column_widths(block, width, styles), repeatRows=1)
     table.setStyle(commands)
     return table

@@ -9,6 +9,9 @@
 * ``Contents``: the Contents, laid out from the headings the document model lists (known
   before layout, so its size is too), with dot leaders and page numbers filled in at save time.
 
+Each piece tags its own content for the tagged PDF (``tagging``): a run of texts one ``P`` per
+text, the Contents a ``TOC`` of ``TOCI`` entries, each a ``Link``.
+
 Imported by the PDF renderer (``csc_complaints.report.pdf``) when a PDF is made, never when a DAG
 file is parsed.
 """
@@ -18,12 +21,15 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from html import unescape
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Paragraph, Spacer, Table
+from reportlab.platypus import Paragraph, Spacer
 from reportlab.platypus.flowables import Flowable
+
+from csc_complaints.report.pdf.tagging import Tag, TaggedTable, marked
 
 # Break lines where the markup parser would: at whitespace, but never at a no-break space.
 _BREAKABLE_SPACE = re.compile(r"[^\S\u00a0\u2007\u202f]+")
@@ -114,14 +120,15 @@ class _Lines:
     ) -> None:
         self.width = width
         self.lines: list[str] = []
-        self.text_start: list[int] = []  # for each line, the index of its text's first line
+        self.text_of: list[int] = []  # for each line, the index of its text among the texts
+        self.text_start: list[int] = []  # ... the index of its text's first line
         self.text_end: list[int] = []  # ... and one past its text's last line
         self.top: list[float] = []
         leading = style.leading
         gap = max(style.spaceBefore, style.spaceAfter)
         line_width = width - style.leftIndent - style.rightIndent
         y = 0.0
-        for text in texts:
+        for index, text in enumerate(texts):
             lines = break_lines(text, line_width, widths, style.spaceShrinkage)
             if not lines:
                 continue
@@ -131,6 +138,7 @@ class _Lines:
             end = start + len(lines)
             for line in lines:
                 self.lines.append(line)
+                self.text_of.append(index)
                 self.text_start.append(start)
                 self.text_end.append(end)
                 self.top.append(y)
@@ -165,8 +173,11 @@ class PlainText(Flowable):
     Looks like a ``Paragraph`` per text in ``style`` (left aligned: font, size, leading, indents,
     colour, space before and after), but no text is parsed as markup, so ``<``, ``&`` and ``>``
     print as themselves and cost nothing to escape; and the whole run is one flowable, so
-    thousands of texts are not thousands of wrap and split calls.
+    thousands of texts are not thousands of wrap and split calls. Each text is its own text
+    object, tagged with its own ``P`` (``text_tags``, one per text, kept by every part).
     """
+
+    tags_own_content = True
 
     def __init__(
         self,
@@ -174,11 +185,15 @@ class PlainText(Flowable):
         style: ParagraphStyle,
         widths: WordWidths,
         _part: tuple[_Lines, int, int] | None = None,
+        text_tags: Sequence[Tag] | None = None,
     ) -> None:
         super().__init__()
         self.texts = tuple(texts)
         self.style = style
         self.widths = widths
+        self.text_tags = (
+            tuple(text_tags) if text_tags is not None else tuple(Tag("P") for _ in texts)
+        )
         # (lines, first line, end line). A whole run is laid out at the width it is offered; a
         # part of a split run keeps the width it was split at (the frame is the same on every
         # page of the report).
@@ -205,8 +220,8 @@ class PlainText(Flowable):
         if cut <= start:
             return []
         return [
-            PlainText(self.texts, self.style, self.widths, (lines, start, cut)),
-            PlainText(self.texts, self.style, self.widths, (lines, cut, end)),
+            PlainText(self.texts, self.style, self.widths, (lines, start, cut), self.text_tags),
+            PlainText(self.texts, self.style, self.widths, (lines, cut, end), self.text_tags),
         ]
 
     def getSpaceBefore(self):
@@ -219,17 +234,20 @@ class PlainText(Flowable):
         lines, start, end = self._part
         style = self.style
         canvas = self.canv
-        text = canvas.beginText()
-        text.setFont(style.fontName, style.fontSize, style.leading)
-        text.setFillColor(style.textColor)
         x = style.leftIndent
         # As a Paragraph: the first baseline one font size below the top.
         top = self.height - style.fontSize + lines.top[start]
-        for i in range(start, end):
-            if i == start or lines.text_start[i] == i:
-                text.setTextOrigin(x, top - lines.top[i])
-            text.textLine(lines.lines[i])
-        canvas.drawText(text)
+        first = start
+        while first < end:  # one text (or the part of it on this page) at a time
+            last = min(lines.text_end[first], end)
+            with marked(canvas, self.text_tags[lines.text_of[first]]):
+                text = canvas.beginText(x, top - lines.top[first])
+                text.setFont(style.fontName, style.fontSize, style.leading)
+                text.setFillColor(style.textColor)
+                for i in range(first, last):
+                    text.textLine(lines.lines[i])
+                canvas.drawText(text)
+            first = last
 
 
 class HeldPagesCanvas(Canvas):
@@ -299,8 +317,11 @@ class Contents(Flowable):
     from ``page_of`` (filled in as the pages are laid out), drawn when the canvas is saved: the
     canvas must be a ``HeldPagesCanvas``. Its size does not depend on the page numbers, so the
     document needs one layout pass. The table is made at the width offered, as wide as the
-    frame, and splits between entries.
+    frame, and splits between entries. Tagged as a ``TOC``: each entry a ``TOCI`` holding a
+    ``Link`` (its text, leader, page number and link annotations).
     """
+
+    tags_own_content = True
 
     def __init__(
         self,
@@ -314,19 +335,30 @@ class Contents(Flowable):
         self.level_styles = tuple(level_styles)
         self.page_of = page_of
         self.table_style = table_style
-        self._table: Table | None = None
+        self._table: TaggedTable | None = None
         self._table_width = 0.0
+        toc = Tag("TOC")
+        self._links = [
+            Tag("Link", Tag("TOCI", toc), contents=unescape(text)) for _, text, _ in entries
+        ]
 
-    def _table_at(self, width: float) -> Table:
+    def _table_at(self, width: float) -> TaggedTable:
         if self._table is None or self._table_width != width:
             rows: list[list] = []
-            for level, text, key in self.entries:
+            links: dict[int, Tag] = {}  # row -> the Link of the entry in it
+            for (level, text, key), link in zip(self.entries, self._links, strict=True):
                 style = self.level_styles[level]
                 if style.spaceBefore:
                     rows.append([Spacer(1, style.spaceBefore)])
                 markup = f'<a href="#{key}">{text}</a>'
+                links[len(rows)] = link
                 rows.append([_ContentsEntry(markup, style, key, self.page_of)])
-            self._table = Table(rows, colWidths=(width,), style=self.table_style)
+            self._table = TaggedTable(
+                rows,
+                colWidths=(width,),
+                style=self.table_style,
+                cell_tag=lambda row, _column: links.get(row),
+            )
             self._table_width = width
         return self._table
 
@@ -357,17 +389,19 @@ class _ContentsEntry(Paragraph):
         # The callback is looked up by name on the canvas when the text's end is drawn.
         self.canv.setNamedCB(self.CALLBACK, self._entry_end)
         super().draw()
+        # After the text, so the leader and page number follow it in the content stream too
+        # (which is the order the entry is read in).
+        canvas, key, style = self.canv, self.key, self.style
+        x, y = self._end
+        right = self.width
+        canvas.linkRect("", key, (x, y, right, y + style.leading), relative=1)
+        page_of = self.page_of
+        canvas.fill_in_later(lambda c: _leader(c, style, x, y, right, str(page_of[key])))
 
     def _entry_end(self, canvas: HeldPagesCanvas, _kind, key: str) -> None:
         # Where the text ends, in this paragraph's coordinates (reportlab's own Contents reads
         # the same attribute): the leader runs from there to the right edge.
-        x = canvas._curr_tx_info["cur_x"]
-        y = canvas._curr_tx_info["cur_y"]
-        right = self.width
-        style = self.style
-        canvas.linkRect("", key, (x, y, right, y + style.leading), relative=1)
-        page_of = self.page_of
-        canvas.fill_in_later(lambda c: _leader(c, style, x, y, right, str(page_of[key])))
+        self._end = (canvas._curr_tx_info["cur_x"], canvas._curr_tx_info["cur_y"])
 
 
 def _leader(canvas: Canvas, style: ParagraphStyle, x: float, y: float, right: float, page: str):

@@ -1,8 +1,10 @@
-"""The PDF's pages: A4 geometry, the document template with its metadata, and what every page
-carries besides its content (the DRAFT mark, the footer with the page number).
+"""The PDF's pages: A4 geometry, the document template with its metadata, the canvas, and what
+every page carries besides its content (the DRAFT mark, the footer with the page number).
 
 The template records the page of each heading that carries a bookmark, for the Contents, and
-makes the bookmark as that page is written (``layout.HeldPagesCanvas``).
+makes the bookmark as that page is written (``layout.HeldPagesCanvas``). The canvas writes a
+tagged PDF (``tagging.TaggingCanvas``); the frame tags what it draws (``tagging.TaggedFrame``),
+and the page furniture is drawn as artefacts.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+from reportlab.platypus import BaseDocTemplate, PageTemplate
 
 from csc_complaints.report.document import Document
+from csc_complaints.report.pdf import fonts
+from csc_complaints.report.pdf.layout import HeldPagesCanvas
 from csc_complaints.report.pdf.styles import DRAFT_COLOUR, GREY
+from csc_complaints.report.pdf.tagging import TaggedFrame, TaggingCanvas, artifact
 from csc_complaints.report.wording import wording
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -25,6 +30,10 @@ MARGIN = 2.2 * cm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN
 FRAME_HEIGHT = PAGE_HEIGHT - 2 * MARGIN
 COVER, BODY = "cover", "body"  # the page templates: the cover has no footer
+
+
+class ReportCanvas(TaggingCanvas, HeldPagesCanvas):
+    """The report's canvas: pages held until the end (``HeldPagesCanvas``), written tagged."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +73,8 @@ class PageDecoration:
     def __init__(self, document: Document, draft: bool) -> None:
         self.words = wording("pdf")
         self.draft = draft
-        self.footer = self.words.text("footer", document.council_name, document.year_label)
+        footer = self.words.text("footer", document.council_name, document.year_label)
+        self.footer = fonts.printable(footer)
 
     def cover(self, canvas: Canvas, doc) -> None:
         self._decorate(canvas, doc, footer=False)
@@ -73,6 +83,7 @@ class PageDecoration:
         self._decorate(canvas, doc, footer=True)
 
     def _decorate(self, canvas: Canvas, doc, footer: bool) -> None:
+        # Artefacts, not content: a screen reader skips them (the cover says DRAFT in its text).
         canvas.saveState()
         if self.draft:
             self._draft_mark(canvas)
@@ -82,24 +93,29 @@ class PageDecoration:
 
     def _draft_mark(self, canvas: Canvas) -> None:
         """A large pale DRAFT across the page, and a small one at its head."""
-        canvas.setFillColor(colors.HexColor(DRAFT_COLOUR), alpha=0.18)
-        canvas.setFont("Helvetica-Bold", 110)
-        canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
-        canvas.rotate(50)
-        canvas.drawCentredString(0, -35, self.words.text("draft_mark"))
-        canvas.rotate(-50)
-        canvas.translate(-PAGE_WIDTH / 2, -PAGE_HEIGHT / 2)
-        canvas.setFillColor(colors.HexColor(DRAFT_COLOUR), alpha=1)
-        canvas.setFont("Helvetica-Bold", 9)
-        canvas.drawRightString(
-            PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 1.3 * cm, self.words.text("draft_banner")
-        )
+        with artifact(canvas, "Watermark"):
+            canvas.saveState()
+            canvas.setFillColor(colors.HexColor(DRAFT_COLOUR), alpha=0.18)
+            canvas.setFont(fonts.BOLD, 110)
+            canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+            canvas.rotate(50)
+            canvas.drawCentredString(0, -35, self.words.text("draft_mark"))
+            canvas.restoreState()
+        with artifact(canvas, "Header"):
+            canvas.setFillColor(colors.HexColor(DRAFT_COLOUR), alpha=1)
+            canvas.setFont(fonts.BOLD, 9)
+            canvas.drawRightString(
+                PAGE_WIDTH - MARGIN, PAGE_HEIGHT - 1.3 * cm, self.words.text("draft_banner")
+            )
 
     def _footer(self, canvas: Canvas, page: int) -> None:
-        canvas.setFillColor(colors.HexColor(GREY))
-        canvas.setFont("Helvetica", 8.5)
-        canvas.drawString(MARGIN, 1.2 * cm, self.footer)
-        canvas.drawRightString(PAGE_WIDTH - MARGIN, 1.2 * cm, self.words.text("page_number", page))
+        with artifact(canvas, "Footer"):
+            canvas.setFillColor(colors.HexColor(GREY))
+            canvas.setFont(fonts.REGULAR, 8.5)
+            canvas.drawString(MARGIN, 1.2 * cm, self.footer)
+            canvas.drawRightString(
+                PAGE_WIDTH - MARGIN, 1.2 * cm, self.words.text("page_number", page)
+            )
 
 
 def report_template(
@@ -126,8 +142,9 @@ def report_template(
         lang="en-GB",
         invariant=1,
         displayDocTitle=1,
+        initialFontName=fonts.register_fonts(),  # else every page names Helvetica
     )
-    frame = Frame(MARGIN, MARGIN, FRAME_WIDTH, FRAME_HEIGHT, id="body")
+    frame = TaggedFrame(MARGIN, MARGIN, FRAME_WIDTH, FRAME_HEIGHT, id="body")
     decoration = PageDecoration(document, draft)
     template.addPageTemplates(
         [

@@ -1,4 +1,8 @@
-"""The PDF's story: the cover, the Contents, then the blocks' units grouped to keep together."""
+"""The PDF's story: the cover, the Contents, then the blocks' units grouped to keep together.
+
+The cover's title is the document's ``H1`` and "Contents" an ``H2`` in the tagged PDF; the rest
+of the cover is paragraphs (``P``, the tagging layer's default).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,17 @@ from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, PageBre
 from reportlab.platypus import Paragraph as PdfParagraph
 
 from csc_complaints.report.document import Document
+from csc_complaints.report.pdf import fonts
 from csc_complaints.report.pdf.blocks import FLOWS, GLUE, Unit, bookmark_keys, markup
 from csc_complaints.report.pdf.layout import Contents
 from csc_complaints.report.pdf.page import BODY
+from csc_complaints.report.pdf.structure import heading_role
 from csc_complaints.report.pdf.styles import Styles
+from csc_complaints.report.pdf.tagging import Tag, tag
 from csc_complaints.report.wording import wording
 
 CONTENTS_TABLE_STYLE = [
+    ("FONTNAME", (0, 0), (-1, -1), fonts.REGULAR),  # (a table sets its cells' font)
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ("LEFTPADDING", (0, 0), (-1, -1), 0),
     ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -27,7 +35,7 @@ def cover(document: Document, draft: bool, styles: Styles) -> list[Flowable]:
     title = "<br/>".join(markup(line) for line in (*document.title_lines, document.year_label))
     story: list[Flowable] = [
         Spacer(1, 5 * cm),
-        PdfParagraph(title, styles.cover_title),
+        tag(PdfParagraph(title, styles.cover_title), Tag("H1")),
         PdfParagraph(markup(document.council_name), styles.cover_subtitle),
     ]
     if draft:
@@ -46,7 +54,7 @@ def contents(document: Document, styles: Styles, page_of: dict[str, int]) -> lis
     ]
     heading = wording("pdf").text("contents_heading")
     return [
-        PdfParagraph(markup(heading), styles.headings[1]),
+        tag(PdfParagraph(markup(heading), styles.headings[1]), Tag(heading_role(1))),
         Contents(entries, styles.contents, page_of, CONTENTS_TABLE_STYLE),
         PageBreak(),
     ]

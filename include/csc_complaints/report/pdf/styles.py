@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 
+from csc_complaints.report.pdf import fonts
+
 BLUE = "#1d70b8"
 DARK = "#0b0c0c"
 GREY = "#505a5f"  # the footer
@@ -41,10 +43,13 @@ class Styles:
 
 
 def report_styles() -> Styles:
+    """The styles, all in the one embedded family (``fonts``)."""
+    fonts.register_fonts()
     body = ParagraphStyle(
         "body",
         parent=getSampleStyleSheet()["BodyText"],
-        fontName="Helvetica",
+        fontName=fonts.REGULAR,
+        bulletFontName=fonts.REGULAR,
         fontSize=10.5,
         leading=14,
         spaceAfter=6,
@@ -55,7 +60,7 @@ def report_styles() -> Styles:
         return ParagraphStyle(name, parent=body, **changes)
 
     def bold(name: str, size: float, **changes) -> ParagraphStyle:
-        return like_body(name, fontName="Helvetica-Bold", fontSize=size, **changes)
+        return like_body(name, fontName=fonts.BOLD, fontSize=size, **changes)
 
     def heading(level: int, size: float, leading: float, before: float, after: float, **more):
         return bold(
@@ -70,11 +75,13 @@ def report_styles() -> Styles:
 
     return Styles(
         body=body,
-        note=like_body("note", fontName="Helvetica-Oblique"),
+        note=like_body("note", fontName=fonts.ITALIC),
         bullet=like_body("bullet", leftIndent=14, bulletIndent=2),
-        cell=like_body("cell", fontSize=8.5, leading=10, spaceAfter=0),
-        cell_bold=bold("cell_bold", 8.5, leading=10, spaceAfter=0),
-        head_cell=bold("head_cell", 8, leading=9.5, spaceAfter=0, textColor=colors.white),
+        # Table text half a point under the body's scale: Vera is wider than Helvetica was,
+        # and at these sizes its (larger) x-height matches Helvetica's at 8.5 and 8 points.
+        cell=like_body("cell", fontSize=8, leading=10, spaceAfter=0),
+        cell_bold=bold("cell_bold", 8, leading=10, spaceAfter=0),
+        head_cell=bold("head_cell", 7.5, leading=9.5, spaceAfter=0, textColor=colors.white),
         caption=bold("caption", 9.5, spaceBefore=4, spaceAfter=4, keepWithNext=1),
         headings={
             1: heading(1, 16, 20, 14, 8, textColor=colors.HexColor(BLUE)),
@@ -90,5 +97,5 @@ def report_styles() -> Styles:
         cover_title=bold(
             "cover_title", 30, leading=36, textColor=colors.HexColor(BLUE), spaceAfter=24
         ),
-        cover_subtitle=like_body("cover_sub", fontName="Helvetica", fontSize=16, leading=22),
+        cover_subtitle=like_body("cover_sub", fontSize=16, leading=22),
     )
