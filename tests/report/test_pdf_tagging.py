@@ -172,3 +172,25 @@ def test_text_without_a_glyph_is_printed_and_tagged_without_empty_boxes(tmp_path
     texts = [e.text(pdf) for e in pdf.elements() if e.role in {"H2", "P"}]
     assert "Équipe Łódz ? Nord" in texts
     assert "Équipe Łódz ? Nord received one complaint." in texts
+
+
+def test_the_fonts_fast_encoding_gives_reportlabs_bytes():
+    """EmbeddedFont encodes a line whose characters are coded already with one translate; the
+    bytes and subsets must be reportlab's own, whatever order characters first appear in."""
+    import random
+
+    from reportlab.pdfbase.pdfdoc import PDFDocument
+    from reportlab.pdfbase.pdfmetrics import getFont
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    ours = getFont(fonts.register_fonts())
+    theirs = TTFont("VeraPlain", ours.face.filename)
+    alphabet = "abc XYZ 0123 .,;:'\"&<>\u00a0éàüÉß–—“”‘’•£€…ŁłŒœ\u2192"  # (→ has no glyph)
+    chance = random.Random(7)
+    lines = [
+        "".join(chance.choice(alphabet) for _ in range(chance.randint(0, 40))) for _ in range(400)
+    ]
+    lines += [bytes(range(32, 127)).decode(), "".join(chr(c) for c in range(0xA0, 0x180))]
+    our_doc, their_doc = PDFDocument(), PDFDocument()
+    for line in lines:
+        assert ours.splitString(line, our_doc) == theirs.splitString(line, their_doc), line

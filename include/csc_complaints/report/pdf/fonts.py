@@ -69,18 +69,23 @@ def _covered() -> frozenset[int]:
     return frozenset(set.intersection(*faces))
 
 
+@cache
+def _not_covered() -> re.Pattern:
+    """A character the family cannot draw (whitespace is the layout's to handle)."""
+    drawn = "".join(re.escape(chr(c)) for c in sorted(_covered()) if c > 32)
+    return re.compile(f"[^{drawn}\\s]")
+
+
 def printable(text: str) -> str:
-    """``text`` with each character the font cannot draw replaced by its unaccented form, or
-    ``?``; whitespace and control characters are left for the layout to handle."""
-    covered = _covered()
-    if all(ord(c) in covered or c.isspace() for c in text):
+    """``text`` with each character the font cannot draw (a control character too) replaced by
+    its unaccented form, or ``?``; whitespace is left for the layout to handle."""
+    if not _not_covered().search(text):  # (nearly every text)
         return text
-    return "".join(_substitute(c, covered) for c in text)
+    covered = _covered()
+    return _not_covered().sub(lambda m: _substitute(m[0], covered), text)
 
 
 def _substitute(char: str, covered: frozenset[int]) -> str:
-    if ord(char) in covered or char.isspace():
-        return char
     base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
     if base and all(ord(c) in covered for c in base):
         return base
@@ -95,11 +100,31 @@ def _embedded_font_class():
     from reportlab.pdfbase.ttfonts import TTFont
 
     class EmbeddedFont(TTFont):
-        """A TrueType font whose ToUnicode maps only the codes in use.
+        """A TrueType font whose ToUnicode maps only the codes in use, and which encodes text
+        faster.
 
         reportlab fills a subset's unused codes (and the .notdef at code 0) with U+0000 in the
         ToUnicode map; PDF/UA allows no mapping to U+0000, so those entries are dropped.
+        reportlab encodes text for a TrueType font one character at a time in Python; a line
+        whose characters all have codes in the first subset already (nearly every line, once
+        a few have been drawn) is encoded with one ``str.translate`` to the same bytes.
         """
+
+        def splitString(self, text, doc, encoding="utf-8"):
+            state = self.state.get(doc)
+            if state is None or not text or not isinstance(text, str):
+                return super().splitString(text, doc, encoding)
+            known = getattr(state, "first_subset", None)
+            if known is None or known[0] != len(state.assignments):
+                codes = {chr(c): chr(n) for c, n in state.assignments.items() if n < 256}
+                if " " in codes:
+                    codes["\u00a0"] = codes[" "]  # reportlab prints a no-break space as a space
+                others = re.compile("[^" + "".join(map(re.escape, codes)) + "]")
+                known = state.first_subset = (len(state.assignments), others, str.maketrans(codes))
+            _, others, table = known
+            if others.search(text):  # a character not coded yet, or in a later subset
+                return super().splitString(text, doc, encoding)
+            return [(0, text.translate(table).encode("latin-1"))]
 
         def addObjects(self, doc):
             subsets = range(len(self.state[doc].subsets))  # (the state goes with the objects)

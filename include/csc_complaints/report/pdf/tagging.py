@@ -321,24 +321,16 @@ class StructureTree:
         """The /StructTreeRoot dictionary; every element and the ParentTree become objects of
         ``document``. Called when the document is written, after every page."""
         elements = list(self.root.walk())
-        dictionaries = {id(e): PDFDictionary() for e in elements}
-        refs = {id(e): document.Reference(dictionaries[id(e)]) for e in elements}
+        objects = {id(e): _StructElem(e.role, e.alt, e.attributes) for e in elements}
+        refs = {id(e): document.Reference(objects[id(e)]) for e in elements}
         pages: dict[int, PageMarks] = {}
         for element in elements:
-            entries = dictionaries[id(element)].dict
-            entries["Type"] = PDFName("StructElem")
-            entries["S"] = PDFName(element.role)
-            entries["P"] = refs[id(element.parent)] if element.parent else tree_root
             page = _first_page(element)
-            if page is not None:
-                entries["Pg"] = page.ref
-            entries["K"] = PDFArray([_kid(kid, page, refs) for kid in element.kids])
-            if element.alt:
-                entries["Alt"] = PDFString(element.alt)
-            if element.attributes:
-                entries["A"] = PDFArray(
-                    [_attributes(owner, a) for owner, a in sorted(element.attributes.items())]
-                )
+            objects[id(element)].place(
+                refs[id(element.parent)] if element.parent else tree_root,
+                page.ref if page is not None else None,
+                [_kid(kid, page, refs) for kid in element.kids],
+            )
             for kid in element.kids:
                 if isinstance(kid, MarkedContent):
                     pages[kid.page.key] = kid.page
@@ -387,6 +379,39 @@ def _attributes(owner: str, attributes: dict[str, Any]) -> PDFDictionary:
     entries = {"O": PDFName(owner)}
     entries.update({name: _pdf_value(value) for name, value in attributes.items()})
     return PDFDictionary(entries)
+
+
+class _StructElem(PDFObject):
+    """One structure element's dictionary, written straight to bytes: a big report has tens of
+    thousands, and reportlab's general dictionary formatting was most of their cost."""
+
+    def __init__(self, role: str, alt: str | None, attributes: dict) -> None:
+        self.role = role
+        self.alt = alt
+        self.attributes = attributes
+        self.parent = self.page = None
+        self.kids: list = []
+
+    def place(self, parent, page, kids: list) -> None:
+        self.parent, self.page, self.kids = parent, page, kids
+
+    def format(self, document):
+        from reportlab.pdfbase.pdfdoc import format as pdf_format
+
+        parts = [b"<< /Type /StructElem /S ", pdf_format(PDFName(self.role), document)]
+        parts += [b" /P ", self.parent.format(document)]
+        if self.page is not None:
+            parts += [b" /Pg ", self.page.format(document)]
+        kids = [
+            str(k).encode() if isinstance(k, int) else pdf_format(k, document) for k in self.kids
+        ]
+        parts += [b" /K [", b" ".join(kids), b"]"]
+        if self.alt:
+            parts += [b" /Alt ", pdf_format(PDFString(self.alt), document)]
+        if self.attributes:
+            owners = [_attributes(o, a) for o, a in sorted(self.attributes.items())]
+            parts += [b" /A ", pdf_format(PDFArray(owners), document)]
+        return b"".join(parts) + b" >>"
 
 
 class _StructTreeRoot(PDFObject):
