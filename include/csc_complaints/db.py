@@ -6,7 +6,7 @@ SQLite (the embedded default) and PostgreSQL (production).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -61,16 +61,42 @@ def sqlalchemy_url(conn: ConnectionLike) -> str:
     return f"{driver}://{auth}{conn.host or ''}{port}/{conn.schema or ''}"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any, *, read_only: bool) -> None:
     cursor = dbapi_connection.cursor()
-    # WAL lets the report read a year while the warehouse DAG rebuilds another one.
-    cursor.execute("PRAGMA journal_mode=WAL")
+    if read_only:
+        # A council's source file: no journal-mode change (that would rewrite its header and
+        # mtime); query_only refuses writes even if the URI's mode=ro were lost.
+        cursor.execute("PRAGMA query_only=ON")
+    else:
+        # WAL lets the report read a year while the warehouse DAG rebuilds another one.
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for a warehouse or source URL, with the SQLite settings the pipeline relies on."""
+def _read_only_sqlite_url(parsed):
+    """``sqlite:///path`` as SQLite's read-only URI ``file:/abs/path?mode=ro``.
+
+    With ``mode=ro`` SQLite never writes the file and never creates it: a missing source is an
+    error, not a new empty database.
+    """
+    database = parsed.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        raise ValueError(f"a read-only SQLite source needs a database file path, not {database!r}")
+    path = Path(database).resolve()
+    return parsed.set(
+        database=f"file:{quote(str(path), safe='/')}",
+        query={**parsed.query, "mode": "ro", "uri": "true"},
+    )
+
+
+def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
+    """An engine for a warehouse or source URL, with the SQLite settings the pipeline relies on.
+
+    ``read_only=True`` is for the council's source database, which is only ever read: a SQLite
+    file is opened through a ``mode=ro`` URI and keeps its journal mode, bytes and mtime.
+    (A PostgreSQL source is read in a read-only transaction by the extract.)
+    """
     parsed = make_url(url)
     if parsed.drivername == "postgres":  # the old alias, still common in URIs
         parsed = parsed.set(drivername="postgresql+psycopg2")
@@ -78,9 +104,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # Many-row statements from SQL files (dim_date's days, quarantined rejects, alert
         # fingerprints) go in pages (psycopg2's execute_batch), not one round trip per row.
         kwargs.setdefault("executemany_mode", "values_plus_batch")
+    if read_only and parsed.get_backend_name() == "sqlite":
+        parsed = _read_only_sqlite_url(parsed)
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", partial(_sqlite_pragmas, read_only=read_only))
     return engine
 
 
