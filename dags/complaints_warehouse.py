@@ -10,6 +10,7 @@ from csc_complaints.orchestration import (
     STAGING_ASSET,
     STATS_ASSET,
     WAREHOUSE_CONN_ID,
+    fail_fast,
 )
 
 DAG_ID = "complaints_warehouse"
@@ -31,6 +32,9 @@ Runs whenever `complaints_extract` updates the `{STAGING_ASSET.name}` asset.
    It updates the `{STATS_ASSET.name}` asset.
 3. `fail_if_not_reconciled` turns the run red on a critical failure (RC01-RC06); a warning
    (RC07, a published year restated) is alerted and the run stays green.
+
+An error a retry cannot fix fails its task at once and says what to do; every failed task
+alerts (`csc_complaints.orchestration`).
 """
 
 
@@ -46,17 +50,20 @@ Runs whenever `complaints_extract` updates the `{STAGING_ASSET.name}` asset.
 )
 def complaints_warehouse():
     @task
+    @fail_fast
     def build_statistics(run_id: str | None = None) -> list[str]:
         """Rebuild facts and stats; return the financial years whose figures changed."""
         from csc_complaints.orchestration import engine_for
         from csc_complaints.settings import load_settings
         from csc_complaints.warehouse.build import build_warehouse
 
-        result = build_warehouse(engine_for(WAREHOUSE_CONN_ID), load_settings(), run_id)
+        settings = load_settings()  # before the warehouse is touched
+        result = build_warehouse(engine_for(WAREHOUSE_CONN_ID), settings, run_id)
         print(f"warehouse {run_id}: {result.summary()}")
         return list(result.changed_years)
 
     @task(outlets=[STATS_ASSET])
+    @fail_fast
     def reconcile_years(changed_years: list[str], run_id: str | None = None) -> dict:
         """Reconcile every changed year (RC rules), write reconciliation.json, alert."""
         from csc_complaints.orchestration import check_and_alert, engine_for
@@ -71,6 +78,7 @@ def complaints_warehouse():
         return check_and_alert(result, DAG_ID, run_id, warehouse)
 
     @task
+    @fail_fast
     def fail_if_not_reconciled(verdict: dict) -> None:
         """Red on a critical reconciliation failure; warnings only alert."""
         from csc_complaints.orchestration import fail_if_critical

@@ -57,3 +57,43 @@ def test_unknown_or_missing_keys_are_refused(tmp_path):
     bad.write_text('council_name = "x"\n')
     with pytest.raises(SettingsError, match="missing keys"):
         load_settings({"COMPLAINTS_SETTINGS_FILE": str(bad)})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "complaint"),
+    [
+        ("COMPLAINTS_COUNCIL_CODE", "Darlington", "is not an ONS code like E06000005"),
+        ("COMPLAINTS_COUNCIL_CODE", "E0600000512", "is not an ONS code like E06000005"),
+        ("COMPLAINTS_COUNCIL_CODE", "", "is not an ONS code like E06000005"),
+        ("COMPLAINTS_COUNCIL_NAME", " ", "council_name is empty"),
+        ("COMPLAINTS_STAGE1_TARGET_WD", "0", "stage1_target_wd 0 is not a number of working days"),
+        ("COMPLAINTS_STAGE2_EXTENDED_WD", "20", "shorter than stage2_target_wd"),
+        ("COMPLAINTS_REPORT_DAY_OF_APRIL", "31", "is not a day of April"),
+        ("COMPLAINTS_REPORT_TIME", "6am", "is not a time like '06:00'"),
+        ("COMPLAINTS_TIMEZONE", "Europe/Darlington", "is not a time zone"),
+        ("COMPLAINTS_BATCH_SIZE", "0", "batch_size 0"),
+        ("COMPLAINTS_EXTRACT_OVERLAP_MINUTES", "-5", "extract_overlap_minutes -5"),
+        ("COMPLAINTS_RECOMMENDATION_BELOW_PERCENT", "150", "recommendation_below_percent 150"),
+    ],
+)
+def test_a_value_the_pipeline_cannot_use_is_refused_and_named(variable, value, complaint):
+    with pytest.raises(SettingsError) as refused:
+        load_settings({variable: value})
+    assert complaint in str(refused.value)
+    assert variable in str(refused.value)  # where the value came from
+
+
+def test_every_problem_is_listed_at_once_with_the_file_named(tmp_path):
+    text = (load_settings.__globals__["DEFAULT_SETTINGS_FILE"]).read_text()
+    other = tmp_path / "settings.toml"
+    other.write_text(
+        text.replace('council_code = "E06000005"', 'council_code = "E6"')
+        .replace("batch_size = 10000", 'batch_size = "lots"')
+        .replace("[extra_recommendations]", '[extra_recommendations]\n"2019-20" = ["x"]')
+    )
+    with pytest.raises(SettingsError) as refused:
+        load_settings({"COMPLAINTS_SETTINGS_FILE": str(other)})
+    message = str(refused.value)
+    assert str(other) in message
+    for part in ("council_code 'E6'", "batch_size 'lots' is not a whole number", "'2019-20'"):
+        assert part in message, message

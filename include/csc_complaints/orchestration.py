@@ -1,19 +1,39 @@
-"""What the DAG files share: assets, connection ids, default task arguments, engines.
+"""What the DAG files share: assets, connection ids, default task arguments, engines, and how a
+task fails (at once or after retries) and alerts.
 
 DAG files import this module at parse time, so it imports only ``airflow.sdk`` and the light
 parts of this package; every heavy import (pandas, Great Expectations, reportlab) happens inside
 the task functions that need it.
+
+Failures (docs/operations.md, "When a task fails"):
+
+* every task body runs under ``fail_fast``: an error a retry cannot fix (``csc_complaints.
+  failures.classify``) becomes ``FailedForGood``, an ``AirflowFailException``, so the task fails
+  at once, without its retries, and its message says what to do;
+* every task has ``TaskFailureNotifier`` as its ``on_failure_callback`` (through
+  ``DEFAULT_ARGS``): a task that ends failed, for any reason, sends an alert through the
+  channels of the DQ/RC alerts. The quality gates are the exception: their failure *is* the
+  DQ/RC finding, already alerted (once per change) by the task before them.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, BaseNotifier
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+    from csc_complaints.failures import Failure
+
+log = logging.getLogger(__name__)
 
 # Airflow connection ids (a contract: DESIGN.md "Databases").
 SOURCE_CONN_ID = "complaints_source"
@@ -25,23 +45,127 @@ ALERT_EMAILS_VARIABLE = "complaints_alert_emails"
 # complaints_extract -> complaints_warehouse -> (report reads the reconciled stats).
 STAGING_ASSET = Asset(name="complaints_staging", uri="complaints://warehouse/staging")
 STATS_ASSET = Asset(name="complaints_stats", uri="complaints://warehouse/stats")
+# The extract task that updates STAGING_ASSET: when it succeeds the scheduler starts
+# complaints_warehouse, and so does `make run`.
+STAGING_ASSET_TASK = "check_staged_rows"
 
 OWNER = "complaints-data-engineering"
+
+
+class FailedForGood(AirflowFailException):
+    """A task error a retry cannot fix: fails the task at once. Its message is the classified
+    ``Failure`` (what happened, without values from the data, and what to do)."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.text())
+        self.failure = failure
+
+
+class QualityGateFailed(AirflowFailException):
+    """A quality gate: rows rejected or a critical rule failed. The data must be fixed, so no
+    retry; the DQ/RC alert of the task before the gate has already said so."""
+
+
+@contextmanager
+def failing_fast() -> Iterator[None]:
+    """Turn an error a retry cannot fix into ``FailedForGood``; let the rest through to
+    Airflow's retries. Airflow's own exceptions (skip, defer, fail) pass unchanged."""
+    try:
+        yield
+    except (AirflowException, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:
+        from csc_complaints.failures import classify
+
+        failure = classify(exc)
+        if failure.retryable:
+            log.warning("%s; Airflow retries the task", failure.text())
+            raise
+        raise FailedForGood(failure) from exc
+
+
+def fail_fast(function: Callable) -> Callable:
+    """A task body under ``failing_fast`` (put it under ``@task``)."""
+
+    @functools.wraps(function)
+    def task_body(*args: Any, **kwargs: Any) -> Any:
+        with failing_fast():
+            return function(*args, **kwargs)
+
+    task_body.fails_fast = True  # the DAG policy test looks for this
+    return task_body
+
+
+class TaskFailureNotifier(BaseNotifier):
+    """Alert on a task that ended failed: DAG, run, task, the error's class, a message with no
+    value from the data, what to do and where to look; by e-mail (``smtp_default`` to the
+    ``complaints_alert_emails`` Variable) and the ``complaints_alert_webhook`` connection."""
+
+    def notify(self, context: Any) -> None:
+        from csc_complaints.failures import classify, compose_failure_alert
+        from csc_complaints.quality.airflow_alerts import alert_channels
+        from csc_complaints.quality.alerts import NO_CHANNEL, channels_configured, deliver
+
+        error = context.get("exception")
+        if isinstance(error, QualityGateFailed):
+            log.info("quality gate failed: already alerted by the DQ/RC alert, not sent again")
+            return
+        ti = context["ti"]
+        if isinstance(error, FailedForGood):
+            failure = error.failure
+        elif isinstance(error, BaseException):
+            failure = classify(error.__cause__ or error)
+        else:
+            failure = None  # killed, out of memory, lost its worker: no exception to read
+        subject, text, payload = compose_failure_alert(
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            task_id=ti.task_id,
+            try_number=ti.try_number,
+            max_tries=ti.max_tries,
+            failure=failure,
+            council_code=_council_code_if_readable(),
+            log_url=getattr(ti, "log_url", None),
+        )
+        smtp, recipients, webhook = alert_channels()
+        if not channels_configured(smtp, recipients, webhook):
+            log.warning("alerts are off (%s), not sent: %s", NO_CHANNEL, subject)
+            return
+        deliver(subject, text, payload, smtp, recipients, webhook)
+        log.info("failure alert sent: %s", subject)
+
+
+def _council_code_if_readable() -> str | None:
+    """The council of the alert, unless the settings themselves are what failed."""
+    from csc_complaints.settings import SettingsError, load_settings
+
+    try:
+        return load_settings().council_code
+    except SettingsError:
+        return None
+
+
 DEFAULT_ARGS = {
     "owner": OWNER,
+    # For transient faults only: fail_fast ends every other failure at its first attempt.
     "retries": 2,
     "retry_delay": timedelta(minutes=5),
     "retry_exponential_backoff": True,
+    "on_failure_callback": [TaskFailureNotifier()],
 }
 
 
 def engine_for(conn_id: str) -> Engine:
-    """A SQLAlchemy engine for an Airflow connection (env var, metadata DB or secrets backend)."""
+    """A SQLAlchemy engine for an Airflow connection (env var, metadata DB or secrets backend).
+
+    The source (``complaints_source``) is only ever read: its engine is read-only.
+    """
     from airflow.sdk import BaseHook
 
     from csc_complaints.db import make_engine, sqlalchemy_url
 
-    return make_engine(sqlalchemy_url(BaseHook.get_connection(conn_id)))
+    url = sqlalchemy_url(BaseHook.get_connection(conn_id))
+    return make_engine(url, read_only=conn_id == SOURCE_CONN_ID)
 
 
 def airflow_run_url(dag_id: str, run_id: str) -> str | None:
@@ -69,8 +193,6 @@ def check_and_alert(result, dag_id: str, run_id: str, warehouse) -> dict:
 
 def fail_if_critical(verdict: dict) -> None:
     """The gate: a critical failure turns the task red (no retry: the data must be fixed)."""
-    from airflow.sdk.exceptions import AirflowFailException
-
     if verdict["critical"]:
-        raise AirflowFailException(verdict["summary"])
+        raise QualityGateFailed(verdict["summary"])
     print("no critical failure")

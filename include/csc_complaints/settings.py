@@ -3,15 +3,22 @@
 ``include/settings.toml`` holds the defaults (the reference council). ``COMPLAINTS_SETTINGS_FILE``
 points at another file; ``COMPLAINTS_<KEY>`` overrides a single key. Values from the environment
 are converted to the type of the default, so ``COMPLAINTS_STAGE2_TARGET_WD=20`` is an int.
+
+Every value is checked when the settings are loaded, before any task touches a database: a
+council code that is not an ONS code, a timescale of no working days, a report time that is not
+a time. ``SettingsError`` lists every problem at once, each with where its value came from (the
+file or the ``COMPLAINTS_*`` variable), and tasks fail on it at once, without retries.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[1] / "settings.toml"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +27,17 @@ ENV_PREFIX = "COMPLAINTS_"
 
 class SettingsError(ValueError):
     """A settings file or environment variable that cannot be used."""
+
+
+# ONS (GSS) area codes: a country letter and eight digits, e.g. E06000005 (Darlington).
+ONS_CODE = re.compile(r"^[A-Z][0-9]{8}$")
+TIMESCALES = (
+    ("stage1_target_wd", "stage1_extended_wd"),
+    ("stage2_target_wd", "stage2_extended_wd"),
+    ("stage3_panel_wd", None),
+    ("stage3_panel_report_wd", None),
+    ("stage3_director_wd", None),
+)
 
 
 @dataclass(frozen=True)
@@ -69,8 +87,86 @@ def _convert(key: str, raw: str, type_name: str) -> object:
         ) from exc
 
 
+def _problems(values: dict[str, object]) -> dict[str, str]:
+    """Each key whose value the pipeline cannot use, with why (empty: all usable)."""
+    from csc_complaints.dates import FinancialYear
+    from csc_complaints.report_schedule import ReportSchedule
+
+    problems: dict[str, str] = {}
+    for field_ in dataclasses.fields(Settings):
+        key, value = field_.name, values[field_.name]
+        expected = str(field_.type)
+        if expected == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            problems[key] = f"{key} {value!r} is not a whole number"
+        elif expected == "float" and (
+            isinstance(value, bool) or not isinstance(value, int | float)
+        ):
+            problems[key] = f"{key} {value!r} is not a number"
+        elif expected == "str" and not isinstance(value, str):
+            problems[key] = f"{key} {value!r} is not text"
+        elif expected == "str" and not value.strip() and key != "council_code":
+            problems[key] = f"{key} is empty"
+    if "council_code" not in problems and not ONS_CODE.match(str(values["council_code"])):
+        problems["council_code"] = (
+            f"council_code {values['council_code']!r} is not an ONS code like E06000005 "
+            "(a letter and eight digits)"
+        )
+    for target, extended in TIMESCALES:
+        for key in (target, extended):
+            if key and key not in problems and not 1 <= values[key] <= 260:
+                problems[key] = f"{key} {values[key]} is not a number of working days (1-260)"
+        usable = extended and not {target, extended} & problems.keys()
+        if usable and values[extended] < values[target]:
+            problems[extended] = (
+                f"{extended} {values[extended]} is shorter than {target} {values[target]}"
+            )
+    bounds = {
+        "significant_change_percent": (0, None),
+        "significant_change_minimum": (0, None),
+        "recommendation_below_percent": (0, 100),
+        "extract_overlap_minutes": (0, None),
+        "batch_size": (1, None),
+    }
+    for key, (low, high) in bounds.items():
+        if key in problems:
+            continue
+        if values[key] < low or (high is not None and values[key] > high):
+            span = f"from {low} to {high}" if high is not None else f"{low} or more"
+            problems[key] = f"{key} {values[key]} is out of range ({span})"
+    schedule_keys = ("report_day_of_april", "report_time", "timezone")
+    if not set(schedule_keys) & problems.keys():
+        day, clock, zone = (values[k] for k in schedule_keys)
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems["timezone"] = f"timezone {zone!r} is not a time zone like 'Europe/London'"
+        else:
+            try:
+                ReportSchedule(day, clock, zone)
+            except ValueError as exc:
+                key = "report_time" if "report_time" in str(exc) else "report_day_of_april"
+                problems[key] = str(exc)
+    extras = values["extra_recommendations"]
+    if not isinstance(extras, dict):
+        problems["extra_recommendations"] = "extra_recommendations is not a table"
+    else:
+        for label, texts in extras.items():
+            try:
+                FinancialYear.parse(label)
+            except ValueError as exc:
+                problems["extra_recommendations"] = f"extra_recommendations: {exc}"
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                problems["extra_recommendations"] = (
+                    f"extra_recommendations {label!r} is not a list of texts"
+                )
+    return problems
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read the settings file, then apply ``COMPLAINTS_*`` environment overrides."""
+    """Read the settings file, apply ``COMPLAINTS_*`` environment overrides, check every value.
+
+    Raises ``SettingsError`` naming every value that cannot be used and where it came from.
+    """
     env = os.environ if environ is None else environ
     path = Path(env.get(f"{ENV_PREFIX}SETTINGS_FILE", DEFAULT_SETTINGS_FILE))
     try:
@@ -89,10 +185,24 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if missing:
         raise SettingsError(f"settings file {path}: missing keys {', '.join(missing)}")
 
+    overridden = set()
     for key in names:
         raw = env.get(f"{ENV_PREFIX}{key.upper()}")
         if raw is not None and key != "extra_recommendations":
             values[key] = _convert(key, raw, str(names[key].type))
+            overridden.add(key)
+    problems = _problems(values)
+    if problems:
+        where = {
+            key: f"{ENV_PREFIX}{key.upper()}={values[key]!r}"
+            if key in overridden
+            else f"settings file {path}"
+            for key in problems
+        }
+        raise SettingsError(
+            "the settings cannot be used: "
+            + "; ".join(f"{problems[key]} ({where[key]})" for key in sorted(problems))
+        )
     for key in ("significant_change_percent", "recommendation_below_percent"):
         values[key] = float(values[key])
     return Settings(**values)

@@ -266,3 +266,21 @@ def test_undeliverable_alert_raises_and_is_tried_again(pipeline, smtp_server):
         checks, "complaints_extract", "extract-1", smtp, RECIPIENTS, None, p.warehouse
     )
     assert outcome.reported == ["DQ05"] and len(inbox.messages) == 1
+
+
+def test_with_no_channel_configured_alerts_are_off_and_nothing_is_remembered(
+    pipeline, smtp_server, caplog
+):
+    """A laptop's `make run` has no mail relay: the row checks must not fail (or retry) for it,
+    and the alert goes out once a channel is configured."""
+    smtp, inbox = smtp_server
+    p = pipeline()
+    execute(p.source, BREAKS[1])
+    p.extract("extract-1")
+    checks = p.row_checks("extract-1")
+    off = send_alerts(checks, "complaints_extract", "extract-1", None, [], None, p.warehouse)
+    assert not off.sent and "alerts are off" in caplog.text
+    outcome = send_alerts(
+        checks, "complaints_extract", "extract-1", smtp, RECIPIENTS, None, p.warehouse
+    )
+    assert outcome.reported == ["DQ05"] and len(inbox.messages) == 1

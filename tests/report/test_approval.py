@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException
 
 from csc_complaints.report.approval import (
     ReportApprovalOperator,
@@ -49,8 +50,11 @@ def test_a_blocked_year_cannot_be_approved_even_automatically(tmp_path, settings
     monkeypatch.setenv("COMPLAINTS_OUTPUT_DIR", str(tmp_path))
     monkeypatch.setenv("COMPLAINTS_AUTO_APPROVE", "true")
     write_reconciliation(tmp_path, settings.council_code, rejected={"DQ04": 2})
-    with pytest.raises(YearCannotBeSignedOff, match="2 rejected rows under DQ04"):
+    # Failed at once (no retry: a retry cannot fix the data), saying why and what to do.
+    with pytest.raises(AirflowFailException, match="2 rejected rows under DQ04") as failed:
         _operator().execute(context={})
+    assert isinstance(failed.value.__cause__, YearCannotBeSignedOff)
+    assert "What to do: Fix what is listed" in str(failed.value)
 
 
 def test_demo_auto_approval_approves_and_says_so(tmp_path, settings, monkeypatch):

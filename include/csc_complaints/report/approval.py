@@ -1,7 +1,7 @@
 """The sign-off step of the annual report: Airflow's human-in-the-loop approval, plus two rules.
 
 * A year that cannot be signed off (rejected rows, failed critical rules, not reconciled) is not
-  even offered for approval: the task fails and says why, and the report stays a DRAFT.
+  even offered for approval: the task fails at once and says why, and the report stays a DRAFT.
 * ``COMPLAINTS_AUTO_APPROVE=true`` (for ``make demo`` only) approves without a person and says
   so loudly in the task log. Never set it in production.
 * ``COMPLAINTS_REPORT_DRAFT_ONLY=true`` (for ``make run``, whose ``airflow dags test`` cannot
@@ -58,17 +58,20 @@ class ReportApprovalOperator(ApprovalOperator):
     template_fields = (*ApprovalOperator.template_fields, "financial_year")
 
     def execute(self, context):
+        from csc_complaints.orchestration import failing_fast
         from csc_complaints.settings import load_settings
 
-        settings = load_settings()
-        blockers = sign_off_blockers(
-            settings.output_path, self.financial_year, settings.council_code
-        )
-        if blockers:
-            raise YearCannotBeSignedOff(
-                f"the {self.financial_year} report stays a DRAFT and cannot be approved: "
-                + "; ".join(blockers)
+        # Settings errors and a year that cannot be signed off fail at once (no retry).
+        with failing_fast():
+            settings = load_settings()
+            blockers = sign_off_blockers(
+                settings.output_path, self.financial_year, settings.council_code
             )
+            if blockers:
+                raise YearCannotBeSignedOff(
+                    f"the {self.financial_year} report stays a DRAFT and cannot be approved: "
+                    + "; ".join(blockers)
+                )
         if auto_approve_enabled():
             return self._auto_approve(context)
         if draft_only_enabled():

@@ -1,20 +1,21 @@
-"""The financial-year timetable: run dates, data intervals, backfill ranges, serialization."""
+"""The financial-year timetable: run dates, data intervals, backfill ranges, serialization, and
+the settings it reads only when the schedule is needed."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pendulum
 import pytest
 from airflow.timetables.base import DataInterval, TimeRestriction
 
-PLUGINS = Path(__file__).resolve().parents[2] / "plugins"
-sys.path.insert(0, str(PLUGINS))
+from csc_complaints.dates import FinancialYear
+from csc_complaints.settings import PROJECT_ROOT
+from csc_complaints.timetables import FinancialYearTimetable
 
-from financial_year_timetable import FinancialYearTimetable  # noqa: E402
+PLUGINS = PROJECT_ROOT / "plugins"
 
 LONDON = "Europe/London"
 
@@ -130,7 +131,7 @@ def test_airflow_registers_the_timetable_from_the_plugins_folder(tmp_path):
         "from airflow.serialization.encoders import encode_timetable\n"
         "from airflow.serialization.decoders import decode_timetable\n"
         "found = plugins_manager.get_timetables_plugins()\n"
-        "cls = found['financial_year_timetable.FinancialYearTimetable']\n"
+        "cls = found['csc_complaints.timetables.FinancialYearTimetable']\n"
         "table = cls(15, '06:00', 'Europe/London')\n"
         "again = decode_timetable(encode_timetable(table))\n"
         "assert again.serialize() == table.serialize(), again\n"
@@ -148,3 +149,38 @@ def test_airflow_registers_the_timetable_from_the_plugins_folder(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_day_time_and_zone_not_given_are_read_from_the_settings_when_needed(monkeypatch):
+    table = FinancialYearTimetable()  # what the DAG declares: nothing read yet
+    monkeypatch.setenv("COMPLAINTS_REPORT_DAY_OF_APRIL", "3")
+    monkeypatch.setenv("COMPLAINTS_REPORT_TIME", "21:30")
+    restriction = TimeRestriction(earliest=london(2019, 4, 1), latest=None, catchup=True)
+    info = table.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert info.run_after == london(2020, 4, 3, 21, 30)
+    # The serialized DAG holds no settings: the scheduler reads them, so a change needs no parse.
+    assert table.serialize() == {"day_of_april": None, "clock": None, "timezone": None}
+    assert FinancialYearTimetable.deserialize(table.serialize()) == table
+
+
+def test_broken_settings_fall_back_to_the_default_schedule(monkeypatch, tmp_path, caplog):
+    broken = tmp_path / "settings.toml"
+    broken.write_text("council_code = [unterminated\n")
+    monkeypatch.setenv("COMPLAINTS_SETTINGS_FILE", str(broken))
+    table = FinancialYearTimetable()
+    restriction = TimeRestriction(earliest=london(2019, 4, 1), latest=None, catchup=True)
+    info = table.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert info.run_after == london(2020, 4, 15, 6)
+    assert "settings cannot be read" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("start", "run_after", "label"),
+    [
+        (london(2019, 4, 1), None, "2019/20"),  # a scheduled or backfilled run
+        (london(2019, 4, 1).in_timezone("UTC"), None, "2019/20"),  # 23:00 UTC on 31 March
+        (None, pendulum.datetime(2020, 6, 1, 9), "2019/20"),  # no logical date: the last year
+    ],
+)
+def test_the_year_of_a_run_comes_from_the_timetable(start, run_after, label):
+    assert timetable().financial_year(start, run_after) == FinancialYear.parse(label)

@@ -1,7 +1,8 @@
 """The April report schedule: when the annual report of each financial year runs.
 
-Plain date arithmetic (the year itself is ``csc_complaints.dates.FinancialYear``), shared by the
-report and the Airflow timetable so both agree on what "the year just ended" is.
+Plain date arithmetic, no Airflow (the year itself is ``csc_complaints.dates.FinancialYear``).
+``csc_complaints.timetables.FinancialYearTimetable`` adapts it to Airflow's timetable protocol,
+so the scheduler, a manual run and the report's own tasks agree on what "the year just ended" is.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ class ReportSchedule:
         parse_clock(self.clock)
         ZoneInfo(self.timezone)  # raises for an unknown zone
 
+    @classmethod
+    def from_settings(cls, settings) -> ReportSchedule:
+        """The schedule of ``report_day_of_april``, ``report_time`` and ``timezone``."""
+        return cls(settings.report_day_of_april, settings.report_time, settings.timezone)
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -55,6 +61,11 @@ class ReportSchedule:
     def local_date(self, moment: datetime) -> date:
         """The calendar date of an aware moment in the schedule's time zone."""
         return moment.astimezone(self.zone).date()
+
+    def year_of_interval(self, start: datetime) -> FinancialYear:
+        """The financial year a run's data interval covers (it starts at local midnight 1 April,
+        which is 23:00 UTC the day before in summer time)."""
+        return FinancialYear.containing(self.local_date(start))
 
     def first_year_from(self, earliest: datetime) -> FinancialYear:
         """The first financial year that starts on or after ``earliest``'s local date.

@@ -1,0 +1,163 @@
+"""The financial-year timetable of the ``complaints_annual_report`` DAG.
+
+Each run's data interval is one financial year (local midnight 1 April to local midnight the
+next 1 April) and the run happens in April just after that year ends, on the day and at the time
+of the settings ``report_day_of_april``, ``report_time`` and ``timezone``. Airflow's backfill
+uses the same timetable, so past years are built with
+``airflow backfill create --dag-id complaints_annual_report --from-date 2018-04-01
+--to-date 2019-04-01`` (one run per financial year starting between the two dates).
+
+The date arithmetic is ``csc_complaints.report_schedule`` (plain Python); this module adapts it
+to Airflow's Timetable protocol. ``plugins/financial_year_timetable.py`` registers the class, so
+the scheduler can rebuild it from a serialized DAG.
+
+Day, time and zone not given to the constructor are read from the settings when the schedule
+is needed (by the scheduler, the API server or a task), never when the DAG file is parsed: a
+broken settings file must not break parsing. While the settings cannot be read the schedule
+falls back to the defaults (15 April, 06:00, Europe/London) and says so in the log; the run's
+first task then fails on the same settings error and alerts. The serialized form holds only
+the values given to the constructor, so a settings change moves the schedule without a
+re-parse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+from typing import Any
+
+import pendulum
+from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
+
+from csc_complaints.dates import FinancialYear
+from csc_complaints.report_schedule import ReportSchedule
+
+log = logging.getLogger(__name__)
+
+
+class FinancialYearTimetable(Timetable):
+    """One run per financial year, each April, with the financial year as its data interval."""
+
+    periodic = True
+    can_be_scheduled = True
+
+    def __init__(
+        self,
+        day_of_april: int | None = None,
+        clock: str | None = None,
+        timezone: str | None = None,
+    ) -> None:
+        self._given = {"day_of_april": day_of_april, "clock": clock, "timezone": timezone}
+        if None not in self._given.values():
+            ReportSchedule(day_of_april, clock, timezone)  # a refused value fails here, at once
+
+    @property
+    def schedule(self) -> ReportSchedule:
+        """The values given to the constructor, the rest from the settings (read now)."""
+        given = {name: value for name, value in self._given.items() if value is not None}
+        if len(given) == len(self._given):
+            return ReportSchedule(**given)
+        from csc_complaints.settings import load_settings
+
+        try:
+            configured = ReportSchedule.from_settings(load_settings())
+        except ValueError as exc:  # SettingsError, or a day/time/zone the schedule refuses
+            log.warning(
+                "complaints_annual_report schedule: the settings cannot be read (%s); using "
+                "15 April 06:00 Europe/London until they are fixed",
+                exc,
+            )
+            configured = ReportSchedule()
+        return dataclasses.replace(configured, **given)
+
+    # Airflow reads these two while parsing and serializing the DAG (and while checking that
+    # the object is a timetable), so they never read the settings: given values or their names.
+
+    @property
+    def description(self) -> str:
+        day, clock, zone = self._shown()
+        return f"Each year on {day} April at {clock} ({zone}), for the financial year just ended"
+
+    @property
+    def summary(self) -> str:
+        day, clock, _ = self._shown()
+        return f"Financial year, runs {day} April {clock}"
+
+    def _shown(self) -> tuple[str, str, str]:
+        day, clock, zone = self._given.values()
+        return (
+            str(day) if day is not None else "report_day_of_april",
+            clock or "report_time",
+            zone or "timezone",
+        )
+
+    # --- serialization (the scheduler rebuilds the timetable from this) ----------------------
+
+    def serialize(self) -> dict[str, Any]:
+        return dict(self._given)
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> FinancialYearTimetable:
+        return cls(data.get("day_of_april"), data.get("clock"), data.get("timezone"))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FinancialYearTimetable):
+            return NotImplemented
+        return self.serialize() == other.serialize()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.serialize().items()))
+
+    # --- the year of a run --------------------------------------------------------------------
+
+    def financial_year(
+        self, data_interval_start: datetime | None, run_after: datetime | None = None
+    ) -> FinancialYear:
+        """The financial year a run of this timetable reports on.
+
+        Its data interval is that year; a run without one (triggered with no logical date)
+        reports on the year its ``run_after`` names, as a manual run would.
+        """
+        schedule = self.schedule
+        if data_interval_start is not None:
+            return schedule.year_of_interval(data_interval_start)
+        return schedule.year_for_manual_run(run_after or pendulum.now("UTC"))
+
+    # --- scheduling ---------------------------------------------------------------------------
+
+    def info_for(self, year: FinancialYear, schedule: ReportSchedule | None = None) -> DagRunInfo:
+        """The run of one financial year: its interval and its April run time."""
+        schedule = schedule or self.schedule
+        start, end = schedule.interval(year)
+        return DagRunInfo(
+            run_after=pendulum.instance(schedule.run_at(year)),
+            data_interval=DataInterval(pendulum.instance(start), pendulum.instance(end)),
+        )
+
+    def infer_manual_data_interval(self, *, run_after: pendulum.DateTime) -> DataInterval:
+        schedule = self.schedule
+        start, end = schedule.interval(schedule.year_for_manual_run(run_after))
+        return DataInterval(pendulum.instance(start), pendulum.instance(end))
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_data_interval: DataInterval | None,
+        restriction: TimeRestriction,
+    ) -> DagRunInfo | None:
+        schedule = self.schedule
+        if last_automated_data_interval is not None:
+            # The year after the last scheduled or backfilled one.
+            year = schedule.year_of_interval(last_automated_data_interval.start).next
+        elif restriction.earliest is None:
+            return None  # no start_date: never scheduled
+        else:
+            year = schedule.first_year_from(restriction.earliest)
+            if not restriction.catchup:
+                # Without catch-up only the latest year that has already ended is run.
+                latest_ended = schedule.last_year_ended_by(pendulum.now("UTC"))
+                year = max(year, latest_ended)
+        if restriction.latest is not None and year.start > schedule.local_date(restriction.latest):
+            return None  # past the DAG's end_date (or the backfill's --to-date)
+        return self.info_for(year, schedule)
