@@ -10,6 +10,10 @@ FY ?= 2019/20
 APPROVE ?= none
 # pytest workers: the suite is mostly database-bound; 2 matches this machine's cores.
 PYTEST_WORKERS ?= 2
+# make demo / make run print a line per DAG and task; Airflow's own output goes to
+# .airflow/logs/run-dags/. VERBOSE=1 streams it to the terminal as well.
+VERBOSE ?=
+RUN_DAGS_FLAGS := $(if $(filter-out 0 false no,$(VERBOSE)),--verbose)
 
 export GX_ANALYTICS_ENABLED := False
 
@@ -30,11 +34,11 @@ airflow-db: install
 ## demo: build the demo source (reference dataset) and run the DAGs for 2018/19 and 2019/20
 demo: airflow-db
 	$(CLI) demo-source
-	$(CLI) run-dags --fy 2018/19 --fy 2019/20 --approve auto
+	$(CLI) run-dags --fy 2018/19 --fy 2019/20 --approve auto $(RUN_DAGS_FLAGS)
 
 ## run: the DAGs for FY against AIRFLOW_CONN_COMPLAINTS_SOURCE / _WAREHOUSE (demo DBs if unset)
 run: airflow-db
-	$(CLI) run-dags --fy $(FY) --approve $(APPROVE)
+	$(CLI) run-dags --fy $(FY) --approve $(APPROVE) $(RUN_DAGS_FLAGS)
 
 test: airflow-db
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

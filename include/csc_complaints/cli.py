@@ -105,88 +105,157 @@ def build_demo_source(path: Path) -> None:
     print(f"demo source database {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
-def run_dags(financial_years: Sequence[str], approve: str = "none") -> None:
-    """Extract, then the warehouse build, then the annual report of each year, through Airflow.
+def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: bool = False) -> None:
+    """Extract, then the warehouse build, then the annual report of each year, through Airflow,
+    as the scheduler would chain them; then the figures, the rows held back and the outputs.
 
+    The warehouse DAG runs when the extract's row checks updated the staging asset, even if the
+    extract run is red for rejected rows (the scheduler starts it on the asset event); reports
+    are DRAFTs built from the clean rows. Any red run makes the command fail, after the summary.
     ``approve="auto"`` (the demo) signs the reports off without a person, and says so;
     ``approve="none"`` builds the DRAFT and skips the sign-off, which stays a person's job.
     """
+    from csc_complaints.dag_runs import DagRunner, new_log_path
+    from csc_complaints.orchestration import STAGING_ASSET_TASK
+    from csc_complaints.settings import SettingsError, load_settings
+
     env = airflow_environment()
     for fy in financial_years:
         report_logical_date(fy)  # validate before anything runs
+    try:  # before any database or Airflow run is touched
+        settings = load_settings(env)
+    except SettingsError as exc:
+        raise SystemExit(f"{exc}\nFix the settings, then run again (nothing was run).") from None
     if approve == "auto":
         env["COMPLAINTS_AUTO_APPROVE"] = "true"
-        print(
-            "NOTE: the reports are APPROVED AUTOMATICALLY (COMPLAINTS_AUTO_APPROVE=true) because "
-            "this is the demo; in production the Complaints Manager signs each one off in Airflow."
-        )
     else:
         env["COMPLAINTS_REPORT_DRAFT_ONLY"] = "true"
-    airflow(["dags", "reserialize"], env)
-    airflow(["dags", "test", "complaints_extract"], env)
-    airflow(["dags", "test", "complaints_warehouse"], env)
-    failed = []
-    for fy in sorted(financial_years):
-        # One year's report failing (e.g. a year that cannot be signed off) does not stop the
-        # others; the command still fails at the end.
-        code = airflow(
-            ["dags", "test", "complaints_annual_report", report_logical_date(fy)], env, check=False
+    runner = DagRunner(env, new_log_path(env), verbose=verbose)
+    console = runner.console
+    if approve == "auto":
+        console.print(
+            "[bold yellow]NOTE[/]: the reports are APPROVED AUTOMATICALLY (the demo's "
+            "COMPLAINTS_AUTO_APPROVE=true);\nin production the Complaints Manager signs each "
+            "one off in Airflow."
         )
-        # A run can "succeed" without running a task (e.g. dated before the DAG's start):
-        # the report file is the proof.
-        slug = FinancialYear.parse(fy).slug
-        pdf = Path(env["COMPLAINTS_OUTPUT_DIR"]) / slug / f"annual-report-{slug}.pdf"
-        if code != 0 or not pdf.exists():
-            failed.append(fy)
-    print_headlines(env, financial_years)
+    try:
+        if runner.airflow(["dags", "reserialize"]) != 0:
+            raise SystemExit(f"the DAG files do not load: see {runner.log_path}")
+        runs = [runner.run("complaints_extract")]
+        stopped = None
+        if not runs[0].task_succeeded(STAGING_ASSET_TASK):
+            stopped = (
+                f"the extract did not update the staging data ({STAGING_ASSET_TASK} did not "
+                "succeed), so, as under the scheduler, the warehouse and the reports were not built"
+            )
+        else:
+            runs.append(runner.run("complaints_warehouse"))
+            for fy in sorted(financial_years):
+                # One year's report failing does not stop the others.
+                runs.append(
+                    runner.run("complaints_annual_report", report_logical_date(fy), label=fy)
+                )
+        print_summary(console, env, settings, financial_years)
+    finally:
+        runner.close()
+
+    failures = [
+        f"{run.dag_id}{' ' + run.label if run.label else ''}" for run in runs if not run.succeeded
+    ]
     output = Path(env["COMPLAINTS_OUTPUT_DIR"])
-    print(f"\nOutputs are under {output}")
-    for fy in sorted(financial_years):
-        folder = output / FinancialYear.parse(fy).slug
-        if folder.exists():
-            for path in sorted(folder.glob("*.*")):
-                print(f"  {path}")
-    if approve != "auto":
-        print("The reports are DRAFTs: sign them off in Airflow (task approve_report).")
-    if failed:
-        raise SystemExit(f"the annual report run failed for {', '.join(failed)} (see above)")
+    missing = [fy for fy in sorted(financial_years) if not _report_pdf(output, fy).exists()]
+    console.print(f"Airflow's own output (VERBOSE=1 shows it): {_shown(runner.log_path)}")
+    if stopped or failures or missing:
+        problems = ([stopped] if stopped else []) + [f"{name} is red" for name in failures]
+        problems += [f"no report for {fy}" for fy in missing if not stopped]
+        raise SystemExit("FAILED: " + "; ".join(problems) + " (see above)")
+    if approve == "auto":
+        console.print("The reports were signed off automatically (the demo).")
+    else:
+        console.print("The reports are DRAFTs: sign them off in Airflow (task approve_report).")
 
 
-def print_headlines(env: dict[str, str], financial_years: Sequence[str]) -> None:
-    """The year's headline figures from the warehouse, so a run ends with what it built."""
+def _report_pdf(output: Path, financial_year: str) -> Path:
+    slug = FinancialYear.parse(financial_year).slug
+    return output / slug / f"annual-report-{slug}.pdf"
+
+
+def _shown(path: Path) -> str:
+    """A path as short as it can be said: relative to the working folder when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def print_summary(console, env: dict[str, str], settings, financial_years: Sequence[str]) -> None:
+    """The years' headline figures, the rows held back by rule, and every output file."""
     from airflow.sdk import Connection
-    from sqlalchemy import select
 
     from csc_complaints.db import make_engine, sqlalchemy_url
-    from csc_complaints.settings import load_settings
-    from csc_complaints.warehouse.schema import stats_headlines
+    from csc_complaints.run_summary import describe_held_back, output_paths, read_warehouse
 
+    years = sorted(financial_years)
+    council = settings.council_code
     uri = env.get("AIRFLOW_CONN_COMPLAINTS_WAREHOUSE")
-    if not uri:  # the connection lives in a secrets backend or the metadata DB: nothing to show
-        return
-    engine = make_engine(sqlalchemy_url(Connection.from_uri(uri, conn_id="complaints_warehouse")))
-    council = load_settings(env).council_code
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                stats_headlines.c.financial_year, stats_headlines.c.measure, stats_headlines.c.value
+    read = None
+    if uri:  # else it lives in a secrets backend or the metadata DB: nothing to show here
+        url = sqlalchemy_url(Connection.from_uri(uri, conn_id="complaints_warehouse"))
+        warehouse = make_engine(url, read_only=True)  # never creates a missing warehouse
+        read = read_warehouse(warehouse, council, years)
+        warehouse.dispose()
+    console.print()
+    if read is None:
+        console.print(f"No figures: the warehouse of council {council} has not been built.")
+    else:
+        figures, held_back = read
+        measures = sorted({m for year in figures.values() for m in year})
+        if measures:
+            heading = f"Headline figures (council {council})".ljust(32)
+            console.print(f"[bold]{heading}[/]" + "".join(f"{year:>9}" for year in years))
+            for measure in measures:
+                values = "".join(f"{figures.get(y, {}).get(measure, '-'):>9}" for y in years)
+                console.print(f"  {measure:<30}{values}")
+        for year in years:
+            if year not in figures:
+                console.print(f"{year}: no figures in the warehouse for council {council}")
+        if held_back:
+            console.print(
+                f"\n[bold]Held back[/]: {len(held_back)} source row(s) kept out of the figures "
+                "until corrected:"
             )
-            .where(stats_headlines.c.council_code == council)
-            .where(stats_headlines.c.financial_year.in_(list(financial_years)))
-            .order_by(stats_headlines.c.financial_year, stats_headlines.c.measure)
-        ).all()
-    engine.dispose()
-    for fy in sorted(financial_years):
-        figures = {measure: value for year, measure, value in rows if year == fy}
-        if not figures:
-            print(f"\n{fy}: no figures in the warehouse for council {council}")
-            continue
-        print(f"\n{fy} headline figures (council {council}):")
-        for measure, value in figures.items():
-            print(f"  {measure:<30} {value:>6}")
+            for heading, rows in describe_held_back(held_back):
+                # The rule's wording is cut to the line; the rows are never cut.
+                console.print(f"  {heading}", markup=False, no_wrap=True, overflow="ellipsis")
+                console.print(f"      {rows}", markup=False)
+        else:
+            console.print("\nHeld back: no source row (every row passed the row checks).")
+    output = Path(env["COMPLAINTS_OUTPUT_DIR"])
+    paths = output_paths(output, years)
+    console.print(f"\n[bold]Outputs[/] under {_shown(output)}:" if paths else "\nNo outputs.")
+    for folder, names in _grouped(paths, output):
+        console.print(f"  {folder}{', '.join(names)}", markup=False)
+
+
+def _grouped(paths: Sequence[Path], root: Path) -> list[tuple[str, list[str]]]:
+    """Files grouped by folder (relative to ``root``), so CSVs share one line."""
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        relative = path.relative_to(root)
+        folder = "" if len(relative.parts) == 1 else f"{relative.parent}/"
+        groups.setdefault(folder, []).append(relative.name)
+    lines = []
+    for folder, names in groups.items():
+        if folder.endswith("csv/") or len(names) == 1:
+            lines.append((folder, names))
+        else:
+            lines += [(folder, [name]) for name in names]
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    # Anything below that imports Airflow reads its configuration then: the project's first.
+    os.environ.update(airflow_environment())
     parser = argparse.ArgumentParser(prog="python -m csc_complaints.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("airflow-db", help="migrate the project's Airflow metadata database")
@@ -194,6 +263,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     demo.add_argument("--path", type=Path, default=DEMO_SOURCE)
     run = sub.add_parser("run-dags", help="run extract, warehouse and report through Airflow")
     run.add_argument("--fy", action="append", required=True, help="financial year, e.g. 2019/20")
+    run.add_argument(
+        "--verbose", action="store_true", help="stream Airflow's own output (VERBOSE=1)"
+    )
     run.add_argument(
         "--approve",
         choices=["none", "auto"],
@@ -210,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "demo-source":
         build_demo_source(args.path)
     elif args.command == "run-dags":
-        run_dags(args.fy, args.approve)
+        run_dags(args.fy, args.approve, verbose=args.verbose)
     elif args.command == "airflow":
         raise SystemExit(airflow(args.args, check=False))
 
