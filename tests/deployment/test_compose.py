@@ -272,3 +272,27 @@ def test_postgres_init_creates_the_databases_and_a_read_only_source(postgres_ser
                         "SOURCE_READER_DB_ROLE"):  # fmt: skip
                 conn.execute(text(f'DROP ROLE IF EXISTS "{names[key]}"'))
         admin.dispose()
+
+
+def _published(port_spec) -> tuple[str, str]:
+    """(host address, host port) of a resolved port: '127.0.0.1:8080:8080/tcp' or the long
+    form docker compose v2 prints."""
+    if isinstance(port_spec, dict):
+        return port_spec.get("host_ip") or "0.0.0.0", str(port_spec["published"])
+    parts = str(port_spec).split("/")[0].split(":")
+    return (parts[0], parts[1]) if len(parts) == 3 else ("0.0.0.0", parts[0])
+
+
+def test_every_port_is_bound_to_this_machine_unless_the_api_is_opened(docker_compose, tmp_path):
+    services = _resolved(docker_compose, _env_file(tmp_path), "--profile", "celery")["services"]
+    published = {
+        name: [_published(p) for p in spec.get("ports", [])] for name, spec in services.items()
+    }
+    assert published["airflow-apiserver"] == [("127.0.0.1", "8080")]
+    for name, ports in published.items():
+        assert all(host == "127.0.0.1" for host, _ in ports), (name, ports)
+    # The documented way to open the UI and API to the network (.env.example).
+    opened = _env_file(tmp_path, AIRFLOW_API_BIND="0.0.0.0", AIRFLOW_API_PORT="8443")
+    api = _resolved(docker_compose, opened)["services"]["airflow-apiserver"]
+    assert [_published(p) for p in api["ports"]] == [("0.0.0.0", "8443")]
+    assert "AIRFLOW_API_BIND" in ENV_EXAMPLE.read_text()
