@@ -6,10 +6,12 @@ Each test gets its own Airflow home with a copy of the project's migrated metada
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from csc_complaints.cli import airflow_environment
 from csc_complaints.settings import PROJECT_ROOT
@@ -67,3 +69,12 @@ def dags_test(
     if f"DagRun Finished: dag_id={dag_id}" not in output or f"state={expect}," not in output:
         raise AssertionError(f"airflow dags test {dag_id} did not end {expect}:\n{output[-6000:]}")
     return output
+
+
+def with_alert_channels(env: dict, smtp, webhook_url: str) -> dict:
+    """``env`` with the alert channels pointed at the test's SMTP and webhook receivers."""
+    extras = quote(json.dumps({"disable_ssl": True, "disable_tls": True}))
+    env["AIRFLOW_CONN_SMTP_DEFAULT"] = f"smtp://{smtp.host}:{smtp.port}/?__extra__={extras}"
+    env["AIRFLOW_VAR_COMPLAINTS_ALERT_EMAILS"] = "duty-engineer@council.example"
+    env["AIRFLOW_CONN_COMPLAINTS_ALERT_WEBHOOK"] = webhook_url
+    return env

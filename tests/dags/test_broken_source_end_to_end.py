@@ -5,14 +5,13 @@ year's reconciliation.json lists them, and no personal data is anywhere the run 
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
 from csc_complaints.db import make_engine
 from csc_complaints.warehouse.schema import dq_rejects, stats_headlines
-from tests.airflow_harness import airflow_home, dags_test
+from tests.airflow_harness import airflow_home, dags_test, with_alert_channels
 from tests.dags.test_end_to_end import airflow_uri
 from tests.quality.dataset import CANARY, execute, seed_lax_source
 
@@ -34,10 +33,7 @@ def test_broken_rows_turn_the_run_red_alert_and_stay_quarantined(
     execute(source, *BREAKS)
     output = tmp_path / "output"
     env = airflow_home(tmp_path, airflow_uri(source_url), airflow_uri(warehouse_url), output)
-    extras = quote(json.dumps({"disable_ssl": True, "disable_tls": True}))
-    env["AIRFLOW_CONN_SMTP_DEFAULT"] = f"smtp://{smtp.host}:{smtp.port}/?__extra__={extras}"
-    env["AIRFLOW_VAR_COMPLAINTS_ALERT_EMAILS"] = "duty-engineer@council.example"
-    env["AIRFLOW_CONN_COMPLAINTS_ALERT_WEBHOOK"] = webhook_url.replace("http://", "http://", 1)
+    with_alert_channels(env, smtp, webhook_url)
 
     extract_log = dags_test(env, "complaints_extract", expect="failed")
     assert "fail_if_rows_rejected" in extract_log

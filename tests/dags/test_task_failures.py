@@ -6,22 +6,28 @@ look, and quotes no value from the data."""
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 import pytest
 
 from csc_complaints.db import make_engine
-from tests.airflow_harness import airflow_home, dags_test
+from tests.airflow_harness import airflow_home, dags_test, with_alert_channels
 from tests.dags.test_end_to_end import airflow_uri
 from tests.quality.dataset import CANARY, execute, seed_lax_source
 
 
-def _with_alert_channels(env: dict, smtp, webhook_url: str) -> dict:
-    extras = quote(json.dumps({"disable_ssl": True, "disable_tls": True}))
-    env["AIRFLOW_CONN_SMTP_DEFAULT"] = f"smtp://{smtp.host}:{smtp.port}/?__extra__={extras}"
-    env["AIRFLOW_VAR_COMPLAINTS_ALERT_EMAILS"] = "duty-engineer@council.example"
-    env["AIRFLOW_CONN_COMPLAINTS_ALERT_WEBHOOK"] = webhook_url
-    return env
+def _extract_from_broken_source(
+    tmp_path, source_url, warehouse_url, smtp_server, webhook_server, *breaks: str
+) -> str:
+    """The extract DAG, alerting to the test's receivers, on a clean source broken by SQL."""
+    source = make_engine(source_url)
+    seed_lax_source(source)
+    execute(source, *breaks)
+    source.dispose()
+    env = airflow_home(
+        tmp_path, airflow_uri(source_url), airflow_uri(warehouse_url), tmp_path / "out"
+    )
+    with_alert_channels(env, smtp_server[0], webhook_server[0])
+    return dags_test(env, "complaints_extract", expect="failed")
 
 
 def _the_alert(inbox, posted) -> tuple[str, str, dict]:
@@ -49,7 +55,7 @@ def test_invalid_settings_fail_the_first_task_at_once_and_alert(
     env = airflow_home(
         tmp_path, airflow_uri(source_url), f"sqlite:///{warehouse_file}", tmp_path / "out"
     )
-    _with_alert_channels(env, smtp, webhook_url)
+    with_alert_channels(env, smtp, webhook_url)
     env["COMPLAINTS_COUNCIL_CODE"] = "Darlington"  # a council name where the ONS code goes
 
     log = dags_test(env, "complaints_extract", expect="failed")
@@ -78,18 +84,16 @@ def test_invalid_settings_fail_the_first_task_at_once_and_alert(
 def test_a_source_that_does_not_match_the_extract_sql_fails_at_once(
     new_postgres_database, new_sqlite_database, tmp_path, smtp_server, webhook_server
 ):
-    smtp, inbox = smtp_server
-    webhook_url, posted = webhook_server
     source_url, warehouse_url = new_postgres_database(), new_sqlite_database()
-    source = make_engine(source_url)
-    seed_lax_source(source)
-    execute(source, "ALTER TABLE complaints RENAME COLUMN channel TO contact_channel")
-    env = airflow_home(
-        tmp_path, airflow_uri(source_url), airflow_uri(warehouse_url), tmp_path / "out"
+    log = _extract_from_broken_source(
+        tmp_path,
+        source_url,
+        warehouse_url,
+        smtp_server,
+        webhook_server,
+        "ALTER TABLE complaints RENAME COLUMN channel TO contact_channel",
     )
-    _with_alert_channels(env, smtp, webhook_url)
-
-    log = dags_test(env, "complaints_extract", expect="failed")
+    inbox, posted = smtp_server[1], webhook_server[1]
 
     _ran_once_and_failed(log, "extract_changed_rows")
     subject, body, payload = _the_alert(inbox, posted)
@@ -104,18 +108,16 @@ def test_a_failure_alert_never_quotes_a_value_from_the_source(
 ):
     """The source's change stamp holds personal data typed in the wrong field: the extract
     stops, and the alert names the row but not what it holds."""
-    smtp, inbox = smtp_server
-    webhook_url, posted = webhook_server
     source_url, warehouse_url = new_sqlite_database(), new_sqlite_database()
-    source = make_engine(source_url)
-    seed_lax_source(source)
-    execute(source, f"UPDATE complaints SET updated_at = '{CANARY}' WHERE complaint_id = 2")
-    env = airflow_home(
-        tmp_path, airflow_uri(source_url), airflow_uri(warehouse_url), tmp_path / "out"
+    log = _extract_from_broken_source(
+        tmp_path,
+        source_url,
+        warehouse_url,
+        smtp_server,
+        webhook_server,
+        f"UPDATE complaints SET updated_at = '{CANARY}' WHERE complaint_id = 2",
     )
-    _with_alert_channels(env, smtp, webhook_url)
-
-    log = dags_test(env, "complaints_extract", expect="failed")
+    inbox, posted = smtp_server[1], webhook_server[1]
 
     _ran_once_and_failed(log, "extract_changed_rows")
     subject, body, _ = _the_alert(inbox, posted)
