@@ -2,7 +2,10 @@
 
 - ``airflow-db``: migrate the project's Airflow metadata database;
 - ``demo-source``: (re)build the demo source database with the reference dataset;
-- ``run-dags --fy 2019/20 [--fy ...]``: extract, warehouse and annual reports through Airflow;
+- ``run-dags --fy 2019/20 [--fy ...] [--verbose]``: extract, warehouse and annual reports
+  through Airflow, chained as the scheduler chains them, then the figures, the rows held back
+  and every output; a line per DAG and task on the terminal, Airflow's own output in
+  ``.airflow/logs/run-dags/`` (``csc_complaints.dag_runs``);
 - ``airflow ARGS...``: any airflow command with the project's settings.
 
 Airflow's home, metadata database and logs live inside the project (``.airflow/``, git-ignored);
