@@ -29,16 +29,16 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 airflow-db: install
-	$(CLI) airflow-db
+	@$(CLI) airflow-db
 
 ## demo: build the demo source (reference dataset) and run the DAGs for 2018/19 and 2019/20
 demo: airflow-db
-	$(CLI) demo-source
-	$(CLI) run-dags --fy 2018/19 --fy 2019/20 --approve auto $(RUN_DAGS_FLAGS)
+	@$(CLI) demo-source
+	@$(CLI) run-dags --fy 2018/19 --fy 2019/20 --approve auto $(RUN_DAGS_FLAGS)
 
 ## run: the DAGs for FY against AIRFLOW_CONN_COMPLAINTS_SOURCE / _WAREHOUSE (demo DBs if unset)
 run: airflow-db
-	$(CLI) run-dags --fy $(FY) --approve $(APPROVE) $(RUN_DAGS_FLAGS)
+	@$(CLI) run-dags --fy $(FY) --approve $(APPROVE) $(RUN_DAGS_FLAGS)
 
 test: airflow-db
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)

@@ -105,7 +105,8 @@ def build_demo_source(path: Path) -> None:
     engine = make_engine(f"sqlite:///{path}")
     counts = build_reference_dataset(engine)
     engine.dispose()
-    print(f"demo source database {path}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    rows = sum(counts.values())
+    print(f"demo source database {_shown(path)}: the reference dataset, {rows} rows")
 
 
 def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: bool = False) -> None:
@@ -137,9 +138,9 @@ def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: boo
     console = runner.console
     if approve == "auto":
         console.print(
-            "[bold yellow]NOTE[/]: the reports are APPROVED AUTOMATICALLY (the demo's "
+            "[bold yellow]NOTE[/]: reports APPROVED AUTOMATICALLY (the demo: "
             "COMPLAINTS_AUTO_APPROVE=true);\nin production the Complaints Manager signs each "
-            "one off in Airflow."
+            "off in Airflow."
         )
     try:
         if runner.airflow(["dags", "reserialize"]) != 0:
@@ -167,7 +168,7 @@ def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: boo
     ]
     output = Path(env["COMPLAINTS_OUTPUT_DIR"])
     missing = [fy for fy in sorted(financial_years) if not _report_pdf(output, fy).exists()]
-    console.print(f"Airflow's own output (VERBOSE=1 shows it): {_shown(runner.log_path)}")
+    console.print(f"Airflow's log: {_shown(runner.log_path)} (VERBOSE=1 prints it)")
     if stopped or failures or missing:
         problems = ([stopped] if stopped else []) + [f"{name} is red" for name in failures]
         problems += [f"no report for {fy}" for fy in missing if not stopped]
@@ -232,7 +233,7 @@ def print_summary(console, env: dict[str, str], settings, financial_years: Seque
                 console.print(f"  {heading}", markup=False, no_wrap=True, overflow="ellipsis")
                 console.print(f"      {rows}", markup=False)
         else:
-            console.print("\nHeld back: no source row (every row passed the row checks).")
+            console.print("Held back: no source row (every row passed the row checks).")
     output = Path(env["COMPLAINTS_OUTPUT_DIR"])
     paths = output_paths(output, years)
     console.print(f"\n[bold]Outputs[/] under {_shown(output)}:" if paths else "\nNo outputs.")
@@ -241,19 +242,28 @@ def print_summary(console, env: dict[str, str], settings, financial_years: Seque
 
 
 def _grouped(paths: Sequence[Path], root: Path) -> list[tuple[str, list[str]]]:
-    """Files grouped by folder (relative to ``root``), so CSVs share one line."""
-    groups: dict[str, list[str]] = {}
+    """Files grouped by folder (relative to ``root``), one line per folder; the same file in
+    several formats as ``name.{html,pdf}``."""
+    groups: dict[str, dict[str, list[str]]] = {}
     for path in paths:
         relative = path.relative_to(root)
         folder = "" if len(relative.parts) == 1 else f"{relative.parent}/"
-        groups.setdefault(folder, []).append(relative.name)
-    lines = []
-    for folder, names in groups.items():
-        if folder.endswith("csv/") or len(names) == 1:
-            lines.append((folder, names))
-        else:
-            lines += [(folder, [name]) for name in names]
-    return lines
+        groups.setdefault(folder, {}).setdefault(relative.stem, []).append(relative.suffix)
+    return [
+        (
+            folder,
+            [
+                stem
+                + (
+                    suffixes[0]
+                    if len(suffixes) == 1
+                    else f".{{{','.join(s[1:] for s in suffixes)}}}"
+                )
+                for stem, suffixes in stems.items()
+            ],
+        )
+        for folder, stems in groups.items()
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> None:
