@@ -104,6 +104,10 @@ def build_demo_source(path: Path) -> None:
         stale.unlink(missing_ok=True)
     engine = make_engine(f"sqlite:///{path}")
     counts = build_reference_dataset(engine)
+    with engine.connect() as conn:
+        # Left as a council's file usually is (a rollback journal, not WAL), so the pipeline's
+        # read-only opening of it creates nothing beside it.
+        conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
     engine.dispose()
     rows = sum(counts.values())
     print(f"demo source database {_shown(path)}: the reference dataset, {rows} rows")

@@ -76,7 +76,8 @@ def describe_held_back(rows: Sequence[HeldBackRow]) -> list[tuple[str, str]]:
     lines = []
     for code, held in sorted(by_rule.items()):
         try:
-            wording = rule_by_code(code).rule or code
+            rule = rule_by_code(code)
+            wording = rule.summary or rule.rule or code
         except KeyError:
             wording = code
         count = f"{len(held)} row{'s' if len(held) != 1 else ''}"
