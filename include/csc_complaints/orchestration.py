@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Airflow connection ids (a contract: DESIGN.md "Databases").
+# Airflow connection ids (a contract: docs/architecture.md, "Databases and connections").
 SOURCE_CONN_ID = "complaints_source"
 WAREHOUSE_CONN_ID = "complaints_warehouse"
 SMTP_CONN_ID = "smtp_default"

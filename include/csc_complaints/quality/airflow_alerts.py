@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from csc_complaints.orchestration import ALERT_EMAILS_VARIABLE, SMTP_CONN_ID, WEBHOOK_CONN_ID
 from csc_complaints.quality.alerts import (
     AlertOutcome,
     SmtpSettings,
@@ -20,10 +21,6 @@ from csc_complaints.quality.alerts import (
 )
 
 log = logging.getLogger(__name__)
-
-SMTP_CONN_ID = "smtp_default"
-WEBHOOK_CONN_ID = "complaints_alert_webhook"
-ALERT_EMAILS_VARIABLE = "complaints_alert_emails"
 
 
 def _truthy(value: Any) -> bool:
