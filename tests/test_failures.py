@@ -187,3 +187,41 @@ def test_the_failure_alert_names_dag_run_task_error_and_where_to_look():
     ):
         assert part in text_, text_
     assert payload["error_class"] == "SettingsError" and payload["retryable"] is False
+
+
+def _body_raising(error: BaseException):
+    from csc_complaints.orchestration import fail_fast
+
+    @fail_fast
+    def task_body(run_id: str | None = None) -> None:
+        """A task body."""
+        raise error
+
+    return task_body
+
+
+def test_fail_fast_ends_the_task_on_what_a_retry_cannot_fix():
+    from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
+
+    for error in (
+        SettingsError("council_code 'X' is not an ONS code"),
+        AirflowNotFoundException("The conn_id `complaints_source` isn't defined"),
+    ):
+        with pytest.raises(AirflowFailException, match="What to do:") as failed:
+            _body_raising(error)(run_id="r")
+        assert failed.value.__cause__ is error
+
+
+def test_fail_fast_leaves_transient_faults_and_airflows_own_exceptions_alone():
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    for error in (
+        _raised(lambda: socket.create_connection(("127.0.0.1", free_port()), timeout=2)),
+        AirflowSkipException("draft only"),
+    ):
+        with pytest.raises(type(error)) as raised:
+            _body_raising(error)()
+        assert raised.value is error
+    body = _body_raising(ValueError())
+    assert body.fails_fast and body.__doc__ == "A task body."
+    assert list(__import__("inspect").signature(body).parameters) == ["run_id"]

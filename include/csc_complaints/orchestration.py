@@ -26,7 +26,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset, BaseNotifier
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import (
+    AirflowException,
+    AirflowFailException,
+    AirflowNotFoundException,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -69,11 +73,16 @@ class QualityGateFailed(AirflowFailException):
 @contextmanager
 def failing_fast() -> Iterator[None]:
     """Turn an error a retry cannot fix into ``FailedForGood``; let the rest through to
-    Airflow's retries. Airflow's own exceptions (skip, defer, fail) pass unchanged."""
+    Airflow's retries. Airflow's own exceptions (skip, defer, fail) pass unchanged, except a
+    missing connection or Variable, which no retry brings."""
     try:
         yield
-    except (AirflowException, KeyboardInterrupt, SystemExit):
-        raise
+    except AirflowException as exc:
+        if not isinstance(exc, AirflowNotFoundException):
+            raise
+        from csc_complaints.failures import classify
+
+        raise FailedForGood(classify(exc)) from exc
     except Exception as exc:
         from csc_complaints.failures import classify
 
