@@ -81,6 +81,20 @@ def test_a_locked_sqlite_database_is_retried(tmp_path):
     assert "SQLITE_BUSY" in failure.message
 
 
+@pytest.mark.postgres
+def test_a_login_postgresql_refuses_is_not_retried(postgres_server):
+    from sqlalchemy.engine import make_url
+
+    for url in (
+        make_url(postgres_server).set(database="no_such_database_here"),
+        make_url(postgres_server).set(username="no_such_role_here"),
+    ):
+        failure = classify(_raised(create_engine(url).connect))
+        assert not failure.retryable, failure
+        assert "does not exist" in failure.message
+        assert "check the Airflow connection" in failure.what_to_do
+
+
 def test_a_refused_postgresql_connection_is_retried():
     engine = create_engine(f"postgresql+psycopg2://nobody@127.0.0.1:{free_port()}/none")
     failure = classify(_raised(engine.connect))

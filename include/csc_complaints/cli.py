@@ -124,7 +124,7 @@ def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: boo
     ``approve="none"`` builds the DRAFT and skips the sign-off, which stays a person's job.
     """
     from csc_complaints.dag_runs import DagRunner, new_log_path
-    from csc_complaints.orchestration import STAGING_ASSET_TASK
+    from csc_complaints.orchestration import RETRY_DELAY_VARIABLE, STAGING_ASSET_TASK
     from csc_complaints.settings import SettingsError, load_settings
 
     env = airflow_environment()
@@ -138,6 +138,8 @@ def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: boo
         env["COMPLAINTS_AUTO_APPROVE"] = "true"
     else:
         env["COMPLAINTS_REPORT_DRAFT_ONLY"] = "true"
+    # A transient fault is retried after seconds, not minutes: someone is waiting.
+    env.setdefault(RETRY_DELAY_VARIABLE, "15")
     runner = DagRunner(env, new_log_path(env), verbose=verbose)
     console = runner.console
     if approve == "auto":
@@ -237,7 +239,7 @@ def print_summary(console, env: dict[str, str], settings, financial_years: Seque
                 console.print(f"  {heading}", markup=False, no_wrap=True, overflow="ellipsis")
                 console.print(f"      {rows}", markup=False)
         else:
-            console.print("Held back: no source row (every row passed the row checks).")
+            console.print("Held back: no source row (dq_rejects is empty).")
     output = Path(env["COMPLAINTS_OUTPUT_DIR"])
     paths = output_paths(output, years)
     console.print(f"\n[bold]Outputs[/] under {_shown(output)}:" if paths else "\nNo outputs.")

@@ -122,18 +122,20 @@ class DagRunner:
         for line in process.stdout:
             self._echo(line)
             text = line.rstrip("\n")
-            if match := _TASK_START.search(text):
-                current = outcome.tasks.setdefault(match.group(1), TaskOutcome(match.group(1)))
+            if match := _TASK_START.search(text):  # a task's first attempt, or a retry
+                current = outcome.tasks[match.group(1)] = TaskOutcome(match.group(1))
                 started, errors, callback_trouble, waiting_told = time.monotonic(), [], False, False
             elif current is not None and (match := _NEW_STATE.search(text)):
                 current.state = match.group(1)
             elif current is not None and (match := _TASK_END.search(text)):
-                current.seconds += time.monotonic() - started
+                current.seconds = time.monotonic() - started
                 current.error = _pick_error(errors) if current.state != "success" else None
                 self._print_task(current)
             elif match := _RUN_DONE.search(text):
                 outcome.run_id, outcome.state = match.group(2).strip(), match.group(3)
-            elif _WAITING in text and current is not None and not waiting_told:
+            elif _WAITING in text and current and current.state == "up_for_retry":
+                if waiting_told:
+                    continue  # dags test says it every second while the retry waits
                 waiting_told = True
                 self.console.print(
                     f"    … {escape(current.task_id)} waits for its retry "

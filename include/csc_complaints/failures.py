@@ -30,6 +30,17 @@ _TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57", "58")
 _TRANSIENT_SQLSTATES = ("55P03", "55006")  # lock not available, object in use
 # SQLite primary result codes that a retry can clear: another process holds the file.
 _TRANSIENT_SQLITE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_IOERR", "SQLITE_PROTOCOL")
+# A connection error without a SQLSTATE (libpq reports login failures that way) that no retry
+# fixes: the database, role or host named does not exist, or the login is refused.
+_PERMANENT_CONNECTION = (
+    "does not exist",
+    "authentication failed",
+    "no password supplied",
+    "could not translate host name",
+    "no pg_hba.conf entry",
+    "invalid connection option",
+    "invalid dsn",
+)
 _TRANSIENT_ERRNOS = {
     errno.ECONNREFUSED,
     errno.ECONNRESET,
@@ -96,23 +107,34 @@ def _database_failure(exc: BaseException) -> Failure:
     """A SQLAlchemy ``DBAPIError`` or a bare driver error."""
     original = getattr(exc, "orig", exc) or exc
     driver_class = type(original).__name__
+    # Named once when SQLAlchemy's class and the driver's are the same (OperationalError).
+    named = "" if driver_class == type(exc).__name__ else f"{driver_class} "
     state, sqlite = _sqlstate(exc), _sqlite_code(exc)
+    login_refused = False
     if state:
         diagnostic = getattr(original, "diag", None)
         primary = getattr(diagnostic, "message_primary", None) or _first_line(str(original))
         # Class 22 (data exception) messages quote the value; the others name only objects.
         shown = blank_quoted(primary) if state.startswith("22") else primary
-        message = f"{driver_class} (SQLSTATE {state}): {shown}"
+        message = f"{named}(SQLSTATE {state}): {shown}"
         retryable = state.startswith(_TRANSIENT_SQLSTATE_CLASSES) or state in _TRANSIENT_SQLSTATES
     elif sqlite:
-        message = f"{driver_class} ({sqlite}): {_first_line(str(original))}"
+        message = f"{named}({sqlite}): {_first_line(str(original))}"
         retryable = sqlite.startswith(_TRANSIENT_SQLITE)
     else:
-        # No code: a connection that failed or dropped before the server answered.
-        message = f"{driver_class}: the database connection failed or was lost"
-        retryable = bool(getattr(exc, "connection_invalidated", False)) or (
-            driver_class in ("OperationalError", "InterfaceError")
+        # No code: the connection failed or dropped. libpq's message (host, database, role;
+        # never data) tells a login the server refuses from a server that is down.
+        connection = driver_class in ("OperationalError", "InterfaceError") or bool(
+            getattr(exc, "connection_invalidated", False)
         )
+        if connection:
+            first = _first_line(str(original)) or "the database connection failed or was lost"
+            message = f"{named}{first}".strip()
+            login_refused = any(marker in first for marker in _PERMANENT_CONNECTION)
+            retryable = not login_refused
+        else:
+            message = f"{named}(its message is in the task log)".strip()
+            retryable = False
     if retryable:
         advice = RETRY_LATER
     elif state.startswith("42") or "no such table" in message or "no such column" in message:
@@ -122,7 +144,7 @@ def _database_failure(exc: BaseException) -> Failure:
             "reads: adapt those files (docs/source-schema.md) or the connection; on the "
             "warehouse, report a defect. Then clear the task."
         )
-    elif state.startswith(("28", "3D")) or sqlite == "SQLITE_CANTOPEN":
+    elif state.startswith(("28", "3D")) or sqlite == "SQLITE_CANTOPEN" or login_refused:
         advice = (
             "The database refused the login or does not exist: check the Airflow connection's "
             "host, database (or file path), user and password, then clear the task."

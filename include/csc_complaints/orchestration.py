@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -154,11 +155,22 @@ def _council_code_if_readable() -> str | None:
         return None
 
 
+RETRY_DELAY_VARIABLE = "COMPLAINTS_TASK_RETRY_DELAY_SECONDS"
+
+
+def retry_delay() -> timedelta:
+    """Five minutes, doubling; ``make run`` sets ``COMPLAINTS_TASK_RETRY_DELAY_SECONDS`` (15), as
+    a person waits at the terminal. An environment variable, not a setting: read when the DAG
+    file is parsed, and a value that is not a number of seconds is ignored, never an error."""
+    raw = os.environ.get(RETRY_DELAY_VARIABLE, "")
+    return timedelta(seconds=int(raw)) if raw.isdigit() and int(raw) > 0 else timedelta(minutes=5)
+
+
 DEFAULT_ARGS = {
     "owner": OWNER,
     # For transient faults only: fail_fast ends every other failure at its first attempt.
     "retries": 2,
-    "retry_delay": timedelta(minutes=5),
+    "retry_delay": retry_delay(),
     "retry_exponential_backoff": True,
     "on_failure_callback": [TaskFailureNotifier()],
 }

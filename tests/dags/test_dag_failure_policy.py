@@ -84,3 +84,17 @@ def test_templates_name_task_ids_that_exist(dag_bag):
         if f"task_ids='{task_id}'" in approve.financial_year + approve.body
     }
     assert named == {"check_year_ready", "build_draft_report"}
+
+
+def test_the_retry_delay_is_five_minutes_unless_make_run_shortens_it(monkeypatch):
+    from datetime import timedelta
+
+    from csc_complaints.orchestration import RETRY_DELAY_VARIABLE, retry_delay
+
+    monkeypatch.delenv(RETRY_DELAY_VARIABLE, raising=False)
+    assert retry_delay() == timedelta(minutes=5)
+    monkeypatch.setenv(RETRY_DELAY_VARIABLE, "15")
+    assert retry_delay() == timedelta(seconds=15)
+    for ignored in ("soon", "-1", "0", ""):
+        monkeypatch.setenv(RETRY_DELAY_VARIABLE, ignored)
+        assert retry_delay() == timedelta(minutes=5)
