@@ -51,6 +51,15 @@ def test_the_pipelines_own_messages_lose_every_quoted_value():
     assert failure.message == "complaints key 42: updated_at '…' is not a timestamp"
 
 
+def test_great_expectations_failing_on_a_locked_warehouse_is_retried():
+    from csc_complaints.quality.gx_validation import ValidationError
+
+    locked = ValidationError("dq_staging DQ02: GX could not run the rule: database is locked")
+    broken = ValidationError(f"dq_staging DQ02: GX could not run the rule: near '{CANARY}'")
+    assert classify(locked).retryable
+    assert not classify(broken).retryable and CANARY not in classify(broken).message
+
+
 def test_a_python_error_is_named_by_its_class_alone():
     failure = classify(_raised(lambda: int(CANARY)))
     assert (failure.error_class, failure.retryable) == ("ValueError", False)

@@ -200,8 +200,23 @@ def _smtp_failure(exc: BaseException) -> Failure:
     return Failure(type(exc).__name__, retryable, message, advice)
 
 
-def _pipeline_failures() -> dict[type, tuple[bool, bool, str]]:
-    """The pipeline's own errors: (retryable, message may be quoted whole, what to do).
+# Great Expectations reports a failed rule query as text: these words in it are a transient
+# fault of the warehouse connection, retried like the database error itself.
+_TRANSIENT_TEXT = (
+    "database is locked",
+    "connection refused",
+    "could not connect",
+    "server closed the connection",
+    "connection reset",
+    "connection timed out",
+    "timeout expired",
+    "terminating connection",
+)
+
+
+def _pipeline_failures() -> dict[type, tuple[bool | None, bool, str]]:
+    """The pipeline's own errors: (retryable, message may be quoted whole, what to do);
+    retryable None: decided by the message (a transient fault the error only quotes).
 
     Only settings errors are quoted whole (they quote the council's settings, never data);
     the others have their quoted literals blanked. Imported here, not at module level, so the
@@ -209,6 +224,7 @@ def _pipeline_failures() -> dict[type, tuple[bool, bool, str]]:
     """
     from csc_complaints.extract import ExtractError
     from csc_complaints.quality.alerts import AlertDeliveryError
+    from csc_complaints.quality.gx_validation import ValidationError
     from csc_complaints.report.approval import YearCannotBeSignedOff
     from csc_complaints.report.build import ReportBlocked, YearNotReady
     from csc_complaints.settings import SettingsError
@@ -242,6 +258,7 @@ def _pipeline_failures() -> dict[type, tuple[bool, bool, str]]:
             "then clear the task.",
         ),
         AlertDeliveryError: (True, False, RETRY_LATER),
+        ValidationError: (None, False, UNEXPECTED),
     }
 
 
@@ -255,6 +272,9 @@ def classify(exc: BaseException) -> Failure:
     for error_type, (retryable, quotable, advice) in _pipeline_failures().items():
         if isinstance(exc, error_type):
             message = _first_line(str(exc)) or error_type.__name__
+            if retryable is None:
+                retryable = any(marker in message.lower() for marker in _TRANSIENT_TEXT)
+                advice = RETRY_LATER if retryable else advice
             message = _short(message if quotable else blank_quoted(message))
             return Failure(type(exc).__name__, retryable, message, advice)
     if isinstance(exc, DisconnectionError | PoolTimeout):
