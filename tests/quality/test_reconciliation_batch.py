@@ -124,7 +124,7 @@ def test_rows_are_shared_out_by_year_or_refused():
 
 ROW_BY_ROW = (Path(__file__).parent / "yardsticks" / "rc01.sql").read_text()
 DATES_ROW_BY_ROW = (Path(__file__).parent / "yardsticks" / "rejected_row_dates.sql").read_text()
-# Rejected rows of every kind, and so rows held back with their complaint (QUALITY.md RC01).
+# Rejected rows of every kind, and so rows held back with their complaint (docs/quality.md, RC01).
 BREAKS = [
     "INSERT INTO feedback SELECT * FROM feedback WHERE feedback_id = 202",  # DQ01, twice
     "UPDATE ombudsman_cases SET decision_date = '2019-10-32' WHERE ombudsman_case_id = 301",
