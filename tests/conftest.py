@@ -2,7 +2,8 @@
 
 PostgreSQL is the production warehouse, so every database test runs on both. Each PostgreSQL
 test gets its own throw-away database (parallel workers never share one). When the server is
-unreachable the PostgreSQL half is skipped on a developer machine, but fails under CI=true.
+unreachable the PostgreSQL half is skipped on a developer machine; under CI=true every skip is a
+failure (``tests/ci_skips.py``, whose hooks are imported here for the whole suite).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from sqlalchemy.engine import make_url
 
 from csc_complaints.cli import airflow_environment
 from csc_complaints.quality.alerts import SmtpSettings
+from tests.ci_skips import (  # noqa: F401 (pytest finds hooks by their names in a conftest)
+    pytest_configure,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
 
 # Airflow reads its configuration when first imported: point it at the project's home (and
 # DAGs and plugins folders) before any test imports it.
@@ -46,11 +52,9 @@ def _postgres_reachable() -> str | None:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
-    """The admin URL of a reachable PostgreSQL server (skip locally, fail under CI)."""
+    """The admin URL of a reachable PostgreSQL server (a skip, which fails under CI=true)."""
     problem = _postgres_reachable()
     if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(problem)
         pytest.skip(problem)
     return PG_ADMIN_URL
 
