@@ -783,7 +783,7 @@ def _cell(value: Any) -> str:
 
 
 def format_table(results: dict) -> str:
-    """The results as a Markdown table (also what the README shows)."""
+    """The results as a Markdown table (also what docs/benchmarks.md shows)."""
     rows: list[tuple[str, str]] = []
     for section in ("full_rebuild", "small_rebuild"):
         data = results.get(section, {})

@@ -1,12 +1,13 @@
 """Under ``CI=true`` a skipped test is a failed test, unless it says why it may be skipped.
 
-A developer's machine may lack what the README promises (PostgreSQL, Debian's docker-compose,
-``psql``), so the tests that need it skip there. CI must not: a skip in CI would let a promise
-break without anyone seeing it. So when the environment variable ``CI`` is ``true``, every skip
-(``pytest.skip()`` in a test or a fixture, a ``skip``/``skipif`` marker, ``importorskip``, a
-module skipped at collection) is reported as a failure that quotes the skip's reason.
+A developer's machine may lack what the README and docs/ promise (PostgreSQL, Debian's
+docker-compose, ``psql``), so the tests that need it skip there. CI must not: a skip in CI would
+let a promise break without anyone seeing it. So when the environment variable ``CI`` is
+``true``, every skip (``pytest.skip()`` in a test or a fixture, a ``skip``/``skipif`` marker,
+``importorskip``, a module skipped at collection) is reported as a failure that quotes the skip's
+reason.
 
-A test whose skip guards nothing the README promises keeps its skip in CI by saying so:
+A test whose skip guards nothing the README or docs/ promise keeps its skip in CI by saying so:
 ``@pytest.mark.may_skip_in_ci("why this is not a promised feature")``. Expected failures
 (``xfail``) are not skips and are left alone.
 
