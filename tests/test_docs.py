@@ -40,23 +40,33 @@ def _page(name: str) -> str:
     return (DOCS / name).read_text(encoding="utf-8")
 
 
-def _files_citing_the_spec() -> list[str]:
+def _code_lines() -> list[tuple[str, str]]:
+    """(where, line) for every line of the project's code, tests, SQL and configuration."""
     paths = [PROJECT_ROOT / name for name in CODE_FILES]
     for folder in CODE_FOLDERS:
         paths += [p for p in (PROJECT_ROOT / folder).rglob("*") if p.is_file()]
-    found = []
+    lines = []
     for path in paths:
         if "__pycache__" in path.parts or path.suffix in {".pyc", ".db"}:
             continue
         text = path.read_text(encoding="utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), 1):
-            if SPEC_FILE.search(line):
-                found.append(f"{path.relative_to(PROJECT_ROOT)}:{number}: {line.strip()}")
-    return found
+            lines.append((f"{path.relative_to(PROJECT_ROOT)}:{number}", line.strip()))
+    return lines
 
 
 def test_nothing_cites_the_spec_files_instead_of_docs():
-    assert _files_citing_the_spec() == []
+    assert [f"{where}: {line}" for where, line in _code_lines() if SPEC_FILE.search(line)] == []
+
+
+def test_every_docs_page_the_code_cites_exists():
+    cited = {
+        (where, name)
+        for where, line in _code_lines()
+        for name in re.findall(r"\bdocs/([\w-]+\.md)\b", line)
+    }
+    assert cited, "the code cites no page of docs/ at all"
+    assert [f"{where}: docs/{name}" for where, name in cited if not (DOCS / name).exists()] == []
 
 
 def _anchor(heading: str) -> str:

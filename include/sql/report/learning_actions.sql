@@ -1,6 +1,6 @@
 -- The organisational learning actions agreed in a financial year, with their team, for the
 -- report's "Organisational Learning" section. fact_learning_actions holds only the actions that
--- count (not deleted, not rejected, their complaint counted: DATA.md section 2).
+-- count (not deleted, not rejected, their complaint counted: docs/counting-rules.md).
 SELECT
   t.service_area AS service_area,
   t.team_name AS team,
