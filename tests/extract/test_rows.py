@@ -1,18 +1,24 @@
 """Row shaping on its own: every coercion a source's values go through on their way to staging,
-and the errors that name the table, the key and the column when a value cannot be staged."""
+the marker of a value that cannot be read (never the value), and the errors that name the
+table and the row when a key cannot be staged."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 
 from csc_complaints.extract.rows import (
+    UNREADABLE,
     UNREADABLE_DATE,
     ExtractError,
     RowShaper,
+    as_boolean,
     as_iso_date,
+    as_text,
     as_timestamp,
+    as_whole_number,
     batched,
     grouped_by_key,
 )
@@ -35,14 +41,75 @@ def test_business_dates_are_iso_text_or_the_unreadable_marker(value, staged):
     assert as_iso_date(value) == staged
 
 
-def test_change_stamps_become_timestamps_or_stop_the_run_naming_the_record():
-    assert as_timestamp(None, "complaints", 1, "deleted_at") is None
-    assert as_timestamp(date(2020, 1, 2), "complaints", 1, "updated_at") == datetime(2020, 1, 2)
-    assert as_timestamp(" 2020-01-02 03:04:05 ", "complaints", 1, "updated_at") == datetime(
-        2020, 1, 2, 3, 4, 5
+def test_change_stamps_become_timestamps_or_unreadable():
+    assert as_timestamp(None) is None
+    assert as_timestamp(date(2020, 1, 2)) == datetime(2020, 1, 2)
+    assert as_timestamp(" 2020-01-02 03:04:05 ") == datetime(2020, 1, 2, 3, 4, 5)
+    assert as_timestamp("yesterday") is UNREADABLE
+    assert as_timestamp(20200102) is UNREADABLE
+
+
+@pytest.mark.parametrize(
+    ("value", "staged"),
+    [
+        (None, None),
+        (7, 7),
+        ("12", 12),
+        (" -3 ", -3),
+        (3.0, 3),  # SQLite's REAL holding a whole number
+        (Decimal("4"), 4),
+        ("abc", UNREADABLE),
+        ("NaN", UNREADABLE),
+        (float("nan"), UNREADABLE),
+        (float("inf"), UNREADABLE),
+        (2.5, UNREADABLE),
+        ("1e3", UNREADABLE),
+        ("", UNREADABLE),
+        (True, UNREADABLE),
+        (2**31, UNREADABLE),  # more than staging's INTEGER holds
+        (-(2**31), -(2**31)),
+    ],
+)
+def test_whole_numbers_are_read_or_unreadable(value, staged):
+    assert (
+        as_whole_number(value) == staged
+        if staged is not UNREADABLE
+        else (as_whole_number(value) is UNREADABLE)
     )
-    with pytest.raises(ExtractError, match="complaints key 7: updated_at 'yesterday'"):
-        as_timestamp("yesterday", "complaints", 7, "updated_at")
+
+
+@pytest.mark.parametrize(
+    ("value", "staged"),
+    [
+        (None, None),
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        ("t", True),
+        ("f", False),
+        (" TRUE ", True),
+        ("false", False),  # bool('false') is True: the miscount this guards against
+        ("0", False),
+        ("N", UNREADABLE),
+        ("Y", UNREADABLE),
+        ("yes", UNREADABLE),
+        ("no", UNREADABLE),
+        ("", UNREADABLE),
+        (2, UNREADABLE),
+        (1.0, UNREADABLE),
+    ],
+)
+def test_booleans_accept_only_a_drivers_true_and_false(value, staged):
+    assert as_boolean(value) is staged
+
+
+def test_text_longer_than_its_column_is_unreadable():
+    assert as_text("upheld", 30) == "upheld"
+    assert as_text(5, 30) == "5"
+    assert as_text("x" * 31, 30) is UNREADABLE
+    assert as_text("x" * 5000, None) == "x" * 5000
+    assert as_text(b"bytes", 30) is UNREADABLE
 
 
 def _complaint(**changes) -> dict:
@@ -74,14 +141,55 @@ def test_a_source_row_is_shaped_into_a_staging_row():
         "channel": "email",
         "updated_at": datetime(2020, 4, 20, 9, 0),
         "deleted_at": None,
+        "_unreadable": None,
+        "_source_hash": None,
     }
-    assert set(shaper.columns) == set(staged) - {"council_code", "_run_id", "_source_copies"}
+    assert set(shaper.columns) == set(staged) - {
+        "council_code",
+        "_run_id",
+        "_source_copies",
+        "_unreadable",
+        "_source_hash",
+    }
 
 
-def test_a_value_that_is_not_a_whole_number_is_named():
+def test_values_that_cannot_be_read_are_staged_as_null_and_named_never_quoted():
+    shaper = RowShaper("complaint_stages", "E06000005", "run-1")
+    row = {
+        "stage_id": 9,
+        "complaint_id": "4",
+        "stage": "NaN",
+        "team_id": "call Ann on 0700 900123",
+        "requested_date": "2019-05-04",
+        "extension_agreed": "N",
+        "response_date": None,
+        "outcome": "upheld" * 10,
+        "panel_date": None,
+        "panel_report_date": None,
+        "complaint_reference": "CSC-2019-0004",
+        "updated_at": "last Tuesday",
+        "deleted_at": None,
+        "_source_hash": "0" * 32,
+    }
+    staged = shaper.shape(row, copies=1)
+    assert (staged["stage"], staged["team_id"], staged["extension_agreed"]) == (None, None, None)
+    assert (staged["outcome"], staged["updated_at"]) == (None, None)
+    assert staged["complaint_id"] == 4
+    assert staged["_unreadable"] == (
+        "stage is not a whole number; team_id is not a whole number; "
+        "extension_agreed is not true or false; outcome is longer than 30 characters; "
+        "updated_at is not a timestamp"
+    )
+    assert "0700" not in repr(staged) and "upheldupheld" not in repr(staged)
+    assert staged["_source_hash"] == "0" * 32
+
+
+def test_a_key_that_cannot_be_read_stops_the_run_without_quoting_it():
     shaper = RowShaper("complaints", "E06000005", "run-1")
-    with pytest.raises(ExtractError, match="complaints key CSC: complaint_id 'CSC' is not a whole"):
-        shaper.shape(_complaint(complaint_id="CSC"), copies=1)
+    with pytest.raises(ExtractError) as failure:
+        shaper.shape(_complaint(complaint_id="Mrs Smith"), copies=1)
+    assert "complaints: a row's complaint_id is not a whole number" in str(failure.value)
+    assert "Smith" not in str(failure.value)
 
 
 def test_an_extract_query_that_leaves_out_a_column_is_named():
@@ -111,8 +219,17 @@ def test_copies_of_a_key_are_staged_once_the_last_copy_winning():
 def test_rows_out_of_key_order_or_without_a_key_stop_the_run():
     with pytest.raises(ExtractError, match=r"complaints\.sql must return rows ORDER BY id"):
         list(grouped_by_key([{"id": 2}, {"id": 1}], "id", "complaints"))
-    with pytest.raises(ExtractError, match="complaints: a row has no id"):
+    with pytest.raises(ExtractError, match=r"complaints: a row has no id \(the row after id 1\)"):
         list(grouped_by_key([{"id": 1}, {"id": None}], "id", "complaints"))
+
+
+def test_a_duplicated_key_carries_the_largest_fingerprint_of_its_copies():
+    rows = [
+        {"id": 1, "_source_hash": "b"},
+        {"id": 1, "_source_hash": "c"},
+        {"id": 1, "_source_hash": "a"},
+    ]
+    assert list(grouped_by_key(rows, "id", "feedback")) == [({"id": 1, "_source_hash": "c"}, 3)]
 
 
 def test_batches_hold_every_item_once_in_order():

@@ -181,9 +181,13 @@ def test_set_based_rc01_counts_what_the_row_by_row_original_counted(pipeline, co
     (rc01,) = [rule for rule in load_rules(RC_SUITE) if rule.code == "RC01"]
 
     original = _rows(p.warehouse, ROW_BY_ROW, council)
-    assert _rows(p.warehouse, rc01.query, council) == original
+    found = _rows(p.warehouse, rc01.query, council)
+    # Besides a row per table that does not add up, RC01 names the staged rows it cannot
+    # account for (neither loaded, rejected nor held back), by key and complaint reference.
+    unaccounted = {row[3] for row in found if ": unaccounted for: " in row[3]}
+    assert [row for row in found if ": unaccounted for: " not in row[3]] == original
     # However many years the batch holds, RC01 reads the council once.
-    assert _rows(p.warehouse, rc01.query, years) == original
+    assert _rows(p.warehouse, rc01.query, years) == found
     # The years each reject keeps a draft come from the same rows, found the same way.
     dates = _dates(p.warehouse, text(DATES_ROW_BY_ROW))
     assert dates and _dates(p.warehouse, sql("quality", "rejected_row_dates")) == dates
@@ -194,5 +198,9 @@ def test_set_based_rc01_counts_what_the_row_by_row_original_counted(pipeline, co
             "complaints",
             "complaint_stages",
         }
+        suffix = ", staged but neither loaded, rejected nor held back"
+        # Team 2 left dim_team; the other tables' mismatches are rows counted twice (rejected
+        # and loaded), which no staged row can be named for.
+        assert unaccounted == {"RC01 teams: unaccounted for: team_id 2" + suffix}
     else:
-        assert original == []
+        assert original == [] and unaccounted == set()

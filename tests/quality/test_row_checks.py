@@ -272,7 +272,13 @@ def test_breaking_one_rule_fires_only_that_rule(pipeline, case):
     assert _rejects(p.warehouse) == {(code, t, k) for t, k in expected_rows}
     failed = checks.failed_rules[0]
     assert failed.observed == len(expected_rows)
-    assert all(m.split(" ")[0] in {t for t, _ in expected_rows} for m in failed.messages)
+    assert all(r.message.split(" ")[0] in {t for t, _ in expected_rows} for r in checks.rejects)
+    # Each row is named as the complaints team looks it up: its complaint's reference first.
+    for reject, named in zip(checks.rejects, failed.messages, strict=True):
+        if reject.source_table in ("teams", "issue_categories", "feedback"):
+            assert reject.reference is None and named == reject.message
+        elif reject.reference is not None:
+            assert named == f"[{reject.reference}] {reject.message}"
     assert code in checks.summary()
     for message in failed.messages:  # the offending value is never echoed, only keys and dates
         assert not any(bad in message for bad in ("1st Sept", "carrier pigeon", "parking"))

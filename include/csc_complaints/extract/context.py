@@ -7,11 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Table, bindparam
+from sqlalchemy import DateTime, Table, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import TextClause
 
 from csc_complaints.db import sql
+from csc_complaints.extract.fingerprints import (
+    HASH_COLUMN,
+    extract_sql,
+    key_range_sql,
+    row_hash_sql,
+)
 from csc_complaints.extract.rows import RowShaper
 from csc_complaints.warehouse.schema import REFERENCE_TABLES
 
@@ -40,12 +46,19 @@ class ExtractContext:
     run_id: str
     batch_size: int
 
-    def table_load(self, source_table: str, since: datetime | None) -> TableLoad:
-        """The part of this run that stages ``source_table`` (rows changed after ``since``)."""
+    def table_load(
+        self,
+        source_table: str,
+        since: datetime | None,
+        key_ranges: list[tuple[int, int]] | None = None,
+    ) -> TableLoad:
+        """The part of this run that stages ``source_table``: rows changed after ``since``, or
+        (the source comparison's reload) every row whose key is in one of ``key_ranges``."""
         return TableLoad(
             run=self,
             shaper=RowShaper(source_table, self.council_code, self.run_id),
             progress=TableExtract(source_table, read_since=since),
+            key_ranges=key_ranges,
         )
 
 
@@ -56,6 +69,7 @@ class TableLoad:
     run: ExtractContext
     shaper: RowShaper
     progress: TableExtract
+    key_ranges: list[tuple[int, int]] | None = None  # (low, high) inclusive; None: every key
 
     @property
     def source_table(self) -> str:
@@ -80,11 +94,32 @@ class TableLoad:
         return self.source_table in REFERENCE_TABLES
 
     def source_query(self) -> tuple[TextClause, dict[str, Any]]:
-        """``include/sql/extract/<table>.sql`` and its parameters (none for a reference table)."""
-        query = sql("extract", self.source_table)
+        """The rows to stage and their parameters: ``include/sql/extract/<table>.sql`` as is for
+        a reference table; otherwise wrapped as a subquery that adds each row's fingerprint
+        (``_source_hash``, computed by the source) and, for a reload, keeps the key ranges."""
         if self.is_reference:
-            return query, {}
-        return query.bindparams(bindparam("since", type_=DateTime())), {"since": self.since}
+            return sql("extract", self.source_table), {}
+        self.check_selected_columns()
+        dialect = self.run.source.dialect.name
+        fingerprint = row_hash_sql(dialect, "q", self.shaper.columns)
+        where = ""
+        if self.key_ranges is not None:
+            where = f" WHERE {key_range_sql(f'q.{self.key}', self.key_ranges) or 'FALSE'}"
+        query = text(
+            f"SELECT q.*, {fingerprint} AS {HASH_COLUMN}\n"
+            f"FROM (\n{extract_sql(self.source_table)}\n) AS q{where}\n"
+            f"ORDER BY q.{self.key}"
+        )
+        since = None if self.key_ranges is not None else self.since
+        return query.bindparams(bindparam("since", type_=DateTime())), {"since": since}
+
+    def check_selected_columns(self) -> None:
+        """Stop the run, naming the extract SQL file, when it leaves out a staging column (asked
+        of the source before anything is read)."""
+        probe = text(f"SELECT * FROM (\n{extract_sql(self.source_table)}\n) AS q WHERE 1 = 0")
+        probe = probe.bindparams(bindparam("since", type_=DateTime()))
+        selected = self.run.source.execute(probe, {"since": None}).keys()
+        self.shaper.check_selected(set(selected))
 
     def read_source(self) -> Iterator[dict[str, Any]]:
         """The source rows the extract SQL selects, streamed a batch at a time."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Identity, Integer, MetaData, Table, func, literal, select
@@ -21,18 +22,27 @@ from csc_complaints.dates import ISO_DATE_SQL_PATTERN
 from csc_complaints.extract.context import TableLoad
 from csc_complaints.extract.pg_copy import copy_text, pipe_copy
 from csc_complaints.extract.rows import (
+    INTEGER_RANGE,
     UNREADABLE_DATE,
     ExtractError,
     batched,
     grouped_by_key,
+    text_length,
+    unreadable_problem,
     upsert_statement,
 )
 
 log = logging.getLogger(__package__)
 
-# PostgreSQL type OIDs of the source columns that need converting into staging's ISO date text.
+# PostgreSQL type OIDs of source columns, by what the COPY pipe can do with them.
 _PG_TIMESTAMP_OIDS = {1114, 1184}  # timestamp, timestamptz: a business date kept as a moment
+_PG_DATE_OID = 1082
 _PG_TEXT_OIDS = {25, 1042, 1043}  # text, char, varchar: ISO kept (stripped), else the marker
+_PG_INT_OIDS = {21, 23}  # smallint, integer: staging's INTEGER holds them
+_PG_BIGINT_OID = 20  # bigint: staged when within INTEGER's range
+_PG_BOOL_OID = 16
+# "COPY _extract_complaints, line 3, column team_id: ..." (the value after it is not kept)
+_COPY_CONTEXT = re.compile(r"line (\d+)(?:, column (\w+))?")
 
 
 def load_by_copy(load: TableLoad) -> None:
@@ -57,8 +67,8 @@ def load_by_copy(load: TableLoad) -> None:
     ).one()
     if missing_keys:
         raise ExtractError(
-            f"{load.source_table}: {missing_keys} row(s) have no {key}; "
-            "every source row needs its key"
+            f"{load.source_table}: {missing_keys} row(s) have no {key} (or one staging cannot "
+            "hold); every source row needs its key"
         )
     progress.rows_read = int(rows_read)
     progress.high_water_mark = high_water_mark
@@ -70,9 +80,12 @@ def load_by_copy(load: TableLoad) -> None:
         landed = landing  # one row per key already: no sort needed
     else:
         # One row per key: the last copy to arrive, with how many copies the source holds (DQ01).
+        # Its fingerprint is the largest of its copies', as the source comparison computes it.
         landed = (
             select(
                 *(landing.c[name] for name in shaper.columns),
+                landing.c._unreadable,
+                func.max(landing.c._source_hash).over(partition_by=keyed).label("_source_hash"),
                 func.sum(landing.c._source_copies).over(partition_by=keyed).label("_source_copies"),
             )
             .distinct(keyed)
@@ -156,7 +169,10 @@ def _temporary_table(load: TableLoad) -> Table:
     return Table(
         f"_extract_{load.source_table}",
         MetaData(),
-        *(Column(name, load.staging.c[name].type) for name in load.shaper.columns),
+        *(
+            Column(name, load.staging.c[name].type)
+            for name in (*load.shaper.columns, *load.shaper.derived)
+        ),
         Column("_source_copies", Integer, nullable=False, server_default="1"),
         Column("_ordinal", BigInteger, Identity()),
         prefixes=["TEMPORARY"],
@@ -167,11 +183,12 @@ def _temporary_table(load: TableLoad) -> Table:
 def _copy_rows(load: TableLoad, target: str, bookkeeping: tuple[str, ...] = ()) -> int:
     """COPY the source rows changed since ``load.since`` into the warehouse table ``target``.
 
-    ``target`` takes the data columns, ``_source_copies`` and then the ``bookkeeping`` columns
-    (whose values are the same on every row). Returns the number of rows COPY wrote. A value the
-    target cannot hold stops the extract with the table and the row named.
+    ``target`` takes the data columns, the derived ones (``_unreadable``, ``_source_hash``),
+    ``_source_copies`` and then the ``bookkeeping`` columns (whose values are the same on every
+    row). Returns the number of rows COPY wrote. A value the target still cannot hold stops the
+    extract with the table, the row's position and the column named, never the value.
     """
-    columns = [*load.shaper.columns, "_source_copies", *bookkeeping]
+    columns = [*load.shaper.columns, *load.shaper.derived, "_source_copies", *bookkeeping]
     quoted = ", ".join(f'"{name}"' for name in columns)
     copy_in = f"COPY {target} ({quoted}) FROM STDIN"
     cursor = load.run.warehouse.connection.driver_connection.cursor()
@@ -179,24 +196,26 @@ def _copy_rows(load: TableLoad, target: str, bookkeeping: tuple[str, ...] = ()) 
         cursor.execute("SET LOCAL datestyle TO 'ISO, YMD'")
         # Room to de-duplicate and hash a million keys in memory rather than on disk.
         cursor.execute("SET LOCAL work_mem TO '64MB'")
+        piped = False
         if load.run.source.dialect.name == "postgresql":
             # One row per source row: a key the source holds twice arrives twice (DQ01).
             values = {"council_code": load.run.council_code, "_run_id": load.run.run_id}
             constants = (1, *(values[name] for name in bookkeeping))
-            _copy_from_postgres(load, cursor, copy_in, constants)
-        else:
+            piped = _copy_from_postgres(load, cursor, copy_in, constants)
+        if not piped:
             _copy_from_python(load, cursor, copy_in, bookkeeping)
         return max(cursor.rowcount, 0)
     except Exception as exc:
         if _sqlstate(exc).startswith("22"):
-            # A data exception (class 22): a value staging cannot hold; PostgreSQL names the
-            # row and column ("COPY ..., line N, column C: value").
+            # A data exception (class 22): a value staging cannot hold. PostgreSQL's message
+            # and context quote the value, which may be personal data: only the position and
+            # the column are kept, and the driver's error is not chained to this one.
             raise ExtractError(
                 f"{load.source_table}: a source row holds a value staging cannot take "
-                f"(line N: the Nth row this run read with "
-                f"include/sql/extract/{load.source_table}.sql, in {load.key} order): "
-                f"{str(exc).strip()}"
-            ) from exc
+                f"({_copy_position(exc)}; the Nth row this run read with "
+                f"include/sql/extract/{load.source_table}.sql, in {load.key} order; "
+                f"SQLSTATE {_sqlstate(exc)})"
+            ) from None
         raise
     finally:
         cursor.close()
@@ -216,7 +235,7 @@ def _copy_from_python(
         buffer = io.StringIO()
         for row, copies in batch:
             staged = shaper.shape(row, copies)
-            values = [staged[name] for name in shaper.columns] + [copies]
+            values = [staged[name] for name in (*shaper.columns, *shaper.derived)] + [copies]
             values += [staged[name] for name in bookkeeping]
             buffer.write("\t".join(map(copy_text, values)))
             buffer.write("\n")
@@ -235,15 +254,21 @@ def _source_select(load: TableLoad) -> str:
 
 def _copy_from_postgres(
     load: TableLoad, cursor: Any, copy_in: str, constants: tuple[Any, ...] = ()
-) -> None:
+) -> bool:
     """PostgreSQL source: its COPY TO STDOUT piped into the warehouse's COPY FROM STDIN.
 
-    The extract SQL is wrapped so that the columns come in staging's order and business dates
-    arrive as staging holds them (ISO text: a timestamp source column gives its date, a text
-    one is stripped), followed by ``constants`` (the same on every row: the number of copies,
-    council code and run id of a load straight into staging), which the source server adds as
-    literals. A thread writes the source's COPY into a pipe while this one reads it into the
-    warehouse, so memory stays flat at any size.
+    The extract SQL is wrapped so that the columns come in staging's order and are read as
+    staging reads them (csc_complaints.extract.rows): business dates as ISO text (a timestamp
+    source column gives its date, a text one is stripped, anything else the marker), a bigint
+    outside INTEGER's range or a text longer than its column as NULL, with ``_unreadable``
+    saying so; then the row's fingerprint and ``constants`` (the same on every row: the number
+    of copies, council code and run id of a load straight into staging), which the source
+    server adds as literals. A thread writes the source's COPY into a pipe while this one reads
+    it into the warehouse, so memory stays flat at any size.
+
+    Returns False, having copied nothing, when a source column's type is one only the Python
+    path reads (text in a number's or a flag's place, a number in a date's): the caller then
+    stages the table row by row through Python, which reads any value.
     """
     shaper = load.shaper
     select_sql = _source_select(load)
@@ -253,25 +278,88 @@ def _copy_from_postgres(
         probe.execute(f"SELECT * FROM ({select_sql}) AS q LIMIT 0")
         types = {column.name: column.type_code for column in probe.description}
     shaper.check_selected(types)
-    expressions = []
+    expressions, problems = [], []
     for name in shaper.columns:
-        quoted = f'q."{name}"'
-        if shaper.kind.get(name) == "date" and types[name] in _PG_TIMESTAMP_OIDS:
-            quoted = f"CAST({quoted} AS date)"
-        elif shaper.kind.get(name) == "date" and types[name] in _PG_TEXT_OIDS:
-            # As rows.as_iso_date: ISO text kept (stripped), anything else staged as the marker.
-            quoted = (
-                f"CASE WHEN {quoted} IS NULL THEN NULL "
-                f"WHEN btrim({quoted}) ~ '{ISO_DATE_SQL_PATTERN}' THEN btrim({quoted}) "
-                f"ELSE '{UNREADABLE_DATE}' END"
+        read = _piped_value(load, name, types[name])
+        if read is None:
+            log.info(
+                "extract %s: source column %s is of a type the Python path reads; staging the "
+                "table through Python",
+                load.source_table,
+                name,
             )
-        expressions.append(quoted)
+            return False
+        value, unreadable_when = read
+        expressions.append(value)
+        if unreadable_when:
+            problem = unreadable_problem(load.source_table, name).replace("'", "''")
+            problems.append(f"CASE WHEN {unreadable_when} THEN '{problem}' END")
+    for name in shaper.derived:
+        if name == "_unreadable":
+            joined = f"NULLIF(concat_ws('; ', {', '.join(problems)}), '')" if problems else None
+            expressions.append(joined or "CAST(NULL AS text)")
+        else:
+            expressions.append(f'q."{name}"')
     if constants:
         with source_dbapi.cursor() as quoting:
             expressions += [quoting.mogrify("%s", (value,)).decode() for value in constants]
     copy_out = f"COPY (SELECT {', '.join(expressions)} FROM ({select_sql}) AS q) TO STDOUT"
 
     pipe_copy(source_dbapi, copy_out, cursor, copy_in)
+    return True
+
+
+def _piped_value(load: TableLoad, name: str, type_oid: int) -> tuple[str, str | None] | None:
+    """(SQL for the staged value, SQL true when it cannot be read) of source column ``name``
+    of type ``type_oid``; None when only the Python path can read it."""
+    kind = load.shaper.kind[name]
+    quoted = f'q."{name}"'
+    if kind == "date":
+        if type_oid == _PG_DATE_OID:
+            return quoted, None
+        if type_oid in _PG_TIMESTAMP_OIDS:
+            return f"CAST({quoted} AS date)", None
+        if type_oid in _PG_TEXT_OIDS:
+            # As rows.as_iso_date: ISO text kept (stripped), anything else staged as the marker.
+            return (
+                f"CASE WHEN {quoted} IS NULL THEN NULL "
+                f"WHEN btrim({quoted}) ~ '{ISO_DATE_SQL_PATTERN}' THEN btrim({quoted}) "
+                f"ELSE '{UNREADABLE_DATE}' END"
+            ), None
+        return None
+    if kind == "timestamp":
+        return (quoted, None) if type_oid in {*_PG_TIMESTAMP_OIDS, _PG_DATE_OID} else None
+    if kind == "bool":
+        return (quoted, None) if type_oid == _PG_BOOL_OID else None
+    if kind == "int":
+        if type_oid in _PG_INT_OIDS:
+            return quoted, None
+        if type_oid == _PG_BIGINT_OID:
+            low, high = INTEGER_RANGE
+            within = f"{quoted} BETWEEN {low} AND {high}"
+            return f"CASE WHEN {within} THEN {quoted} END", f"NOT ({within})"
+        return None
+    if type_oid not in _PG_TEXT_OIDS:
+        return None
+    as_text = f"CAST({quoted} AS text)"
+    length = text_length(load.source_table, name)
+    if length is None:
+        return as_text, None
+    return (
+        f"CASE WHEN char_length({as_text}) <= {length} THEN {as_text} END",
+        f"char_length({as_text}) > {length}",
+    )
+
+
+def _copy_position(exc: BaseException) -> str:
+    """Where COPY failed ("line 3, column team_id"), from the error's context, without the
+    value PostgreSQL quotes after it."""
+    diag = getattr(getattr(exc, "orig", exc), "diag", None)
+    found = _COPY_CONTEXT.search(getattr(diag, "context", None) or "")
+    if not found:
+        return "position unknown"
+    line, column = found.groups()
+    return f"line {line}" + (f", column {column}" if column else "")
 
 
 def _sqlstate(exc: BaseException) -> str:

@@ -1,5 +1,6 @@
 """One run of the extract: every staging table in turn, the high-water marks, the source counts
-(RC01) and the run's record in ``etl_extract_runs``, all in one warehouse transaction."""
+(RC01) and the run's record in ``etl_extract_runs``, all in one warehouse transaction, holding
+the council's extract lock (csc_complaints.locks) so a second run at the same time waits."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from sqlalchemy import Engine, and_, delete, select
 from sqlalchemy.engine import Connection
 
 from csc_complaints.db import sql
-from csc_complaints.extract.context import ExtractContext, TableExtract
+from csc_complaints.extract.context import ExtractContext, TableExtract, TableLoad
 from csc_complaints.extract.copy_path import load_by_copy
+from csc_complaints.extract.fingerprints import register_functions
 from csc_complaints.extract.row_by_row import load_row_by_row
 from csc_complaints.extract.rows import dialect_insert
+from csc_complaints.locks import EXTRACT, council_lock
 from csc_complaints.settings import Settings
 from csc_complaints.warehouse.schema import (
     REFERENCE_TABLES,
@@ -54,6 +57,17 @@ def run_extract(
     now: datetime | None = None,
 ) -> ExtractResult:
     """Copy what changed in the source since the last successful extract into staging."""
+    with council_lock(warehouse_engine, EXTRACT, settings.council_code):
+        return _run_extract(source_engine, warehouse_engine, settings, run_id, now)
+
+
+def _run_extract(
+    source_engine: Engine,
+    warehouse_engine: Engine,
+    settings: Settings,
+    run_id: str,
+    now: datetime | None,
+) -> ExtractResult:
     create_warehouse_schema(warehouse_engine)
     council = settings.council_code
     started_at = (now or datetime.now(UTC)).replace(tzinfo=None)
@@ -61,11 +75,12 @@ def run_extract(
     overlap = timedelta(minutes=settings.extract_overlap_minutes)
 
     with (
-        _source_connection(source_engine) as source,
+        source_connection(source_engine) as source,
         warehouse_engine.begin() as warehouse,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="source-counts") as pool,
     ):
         run = ExtractContext(source, warehouse, council, run_id, settings.batch_size)
+        register_functions(source)
         marks = _watermarks(run)
         # RC01's counts scan the whole source (proportional to its size, not to what changed):
         # on PostgreSQL they run on a second connection, in the same snapshot, while the
@@ -76,10 +91,7 @@ def run_extract(
             mark = marks.get(source_table)
             since = None if source_table in REFERENCE_TABLES or mark is None else mark - overlap
             load = run.table_load(source_table, since)
-            if warehouse.dialect.name == "postgresql" and not load.is_reference:
-                load_by_copy(load)
-            else:
-                load_row_by_row(load)
+            stage_table(load)
             progress = load.progress
             if progress.high_water_mark is not None and not load.is_reference:
                 _save_watermark(run, source_table, progress.high_water_mark)
@@ -92,32 +104,52 @@ def run_extract(
                 progress.rows_read,
                 progress.rows_written,
             )
-        source_rows = counting.result()
-        for source_table, progress in result.tables.items():
-            progress.source_rows = int(source_rows.get(source_table, 0))
-            warehouse.execute(
-                delete(etl_extract_runs).where(
-                    and_(
-                        etl_extract_runs.c.council_code == council,
-                        etl_extract_runs.c.run_id == run_id,
-                        etl_extract_runs.c.source_table == source_table,
-                    )
-                )
-            )
-            warehouse.execute(
-                etl_extract_runs.insert().values(
-                    council_code=council,
-                    run_id=run_id,
-                    source_table=source_table,
-                    read_since=progress.read_since,
-                    rows_read=progress.rows_read,
-                    rows_written=progress.rows_written,
-                    source_rows=progress.source_rows,
-                    started_at=started_at,
-                    finished_at=finished_at[source_table],
-                )
-            )
+        record_run(run, result, counting.result(), started_at, finished_at)
     return result
+
+
+def stage_table(load: TableLoad) -> None:
+    """Stage one table's rows: by COPY on a PostgreSQL warehouse, else row by row."""
+    if load.run.warehouse.dialect.name == "postgresql" and not load.is_reference:
+        load_by_copy(load)
+    else:
+        load_row_by_row(load)
+
+
+def record_run(
+    run: ExtractContext,
+    result: ExtractResult,
+    source_rows: dict[str, int],
+    started_at: datetime,
+    finished_at: dict[str, datetime],
+) -> None:
+    """Keep each table's counts of the run in ``etl_extract_runs``, with the source's own
+    count of its rows (RC01's left side)."""
+    warehouse, council, run_id = run.warehouse, run.council_code, run.run_id
+    for source_table, progress in result.tables.items():
+        progress.source_rows = int(source_rows.get(source_table, 0))
+        warehouse.execute(
+            delete(etl_extract_runs).where(
+                and_(
+                    etl_extract_runs.c.council_code == council,
+                    etl_extract_runs.c.run_id == run_id,
+                    etl_extract_runs.c.source_table == source_table,
+                )
+            )
+        )
+        warehouse.execute(
+            etl_extract_runs.insert().values(
+                council_code=council,
+                run_id=run_id,
+                source_table=source_table,
+                read_since=progress.read_since,
+                rows_read=progress.rows_read,
+                rows_written=progress.rows_written,
+                source_rows=progress.source_rows,
+                started_at=started_at,
+                finished_at=finished_at[source_table],
+            )
+        )
 
 
 def _watermarks(run: ExtractContext) -> dict[str, datetime]:
@@ -147,7 +179,7 @@ def _save_watermark(run: ExtractContext, source_table: str, mark: datetime) -> N
     )
 
 
-def _source_connection(source_engine: Engine) -> Connection:
+def source_connection(source_engine: Engine) -> Connection:
     """A read-only connection; on PostgreSQL one snapshot for every table and the counts."""
     conn = source_engine.connect()
     if conn.dialect.name == "postgresql":
@@ -155,7 +187,7 @@ def _source_connection(source_engine: Engine) -> Connection:
     return conn
 
 
-def _count_source_rows(source: Connection) -> dict[str, int]:
+def count_source_rows(source: Connection) -> dict[str, int]:
     return {name: int(count) for name, count in source.execute(sql("extract", "source_counts"))}
 
 
@@ -170,15 +202,15 @@ def _start_source_counts(
     """
     if source.dialect.name != "postgresql":
         done: Future = Future()
-        done.set_result(_count_source_rows(source))
+        done.set_result(count_source_rows(source))
         return done
     snapshot = source.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
 
     def count_in_snapshot() -> dict[str, int]:
-        with _source_connection(source_engine) as other:
+        with source_connection(source_engine) as other:
             # Must be the transaction's first statement; the snapshot id is the server's own.
             other.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            counts = _count_source_rows(other)
+            counts = count_source_rows(other)
             other.rollback()
             return counts
 

@@ -18,6 +18,12 @@ class RejectedRow:
     source_table: str
     source_key: str
     message: str  # keys, codes and dates only
+    reference: str | None = None  # the complaint's reference (CSC-2019-0042), when it has one
+
+    @property
+    def named(self) -> str:
+        """The row as a person looks it up: ``[CSC-2019-0042] complaint_stages 17: ...``."""
+        return f"[{self.reference}] {self.message}" if self.reference else self.message
 
 
 @dataclass
@@ -91,7 +97,7 @@ def row_check_result(
         expected=0,
         observed=len(rejects),
         rejected_by_table=dict(Counter(reject.source_table for reject in rejects)),
-        messages=[reject.message for reject in rejects],
+        messages=[reject.named for reject in rejects],
     )
 
 

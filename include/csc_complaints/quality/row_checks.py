@@ -1,10 +1,12 @@
 """Row checks (DQ rules) on what the extract just staged, and the quarantine of bad rows.
 
 ``run_row_checks`` validates the ``dq_staging`` suite with GX for the council's staging, then
-writes every row a rule found to ``dq_rejects`` (one row per rule, table and key; the run that
-first found it is kept) and deletes the rejects whose row no longer breaks the rule, so a row
-corrected in the source loads on the next build. The warehouse build leaves rejected rows out
-of the facts.
+writes every row a rule found to ``dq_rejects`` (one row per rule, table and key, with the
+complaint's reference so the complaints team can look it up; the run that first found it is
+kept) and deletes the rejects whose row no longer breaks the rule, so a row corrected in the
+source loads on the next build. The warehouse build leaves rejected rows out of the facts.
+It holds the council's extract lock (csc_complaints.locks): it reads staging and writes the
+rejects, so it waits for an extract or source comparison of the same council to finish.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam, select
 
 from csc_complaints.db import sql
+from csc_complaints.extract.rows import batched
+from csc_complaints.locks import EXTRACT, holding_council_lock
 from csc_complaints.quality.gx_validation import validate_suite
 from csc_complaints.quality.results import (
     RejectedRow,
@@ -29,6 +33,7 @@ from csc_complaints.quality.results import (
 from csc_complaints.quality.suites import DQ_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
 from csc_complaints.settings import Settings
+from csc_complaints.warehouse.schema import STAGING
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +95,39 @@ def _rejected_rows(rule_code: str, rows: list[dict]) -> list[RejectedRow]:
     ]
 
 
+def _reference_column(source_table: str) -> str | None:
+    """The staging column holding the reference of a row's complaint (None: a table whose rows
+    belong to no complaint: teams, issue categories, feedback)."""
+    table, _key = STAGING[source_table]
+    name = "reference" if source_table == "complaints" else "complaint_reference"
+    return name if name in table.columns else None
+
+
+def complaint_references(
+    engine: Engine, council_code: str, rejects: list[RejectedRow]
+) -> dict[tuple[str, str], str]:
+    """(table, key) -> the reference of the rejected row's complaint, looked up in staging by
+    key (a few rows at a time, by the primary key)."""
+    keys: dict[str, set[int]] = defaultdict(set)
+    for reject in rejects:
+        if _reference_column(reject.source_table) and reject.source_key.lstrip("-").isdigit():
+            keys[reject.source_table].add(int(reject.source_key))
+    found: dict[tuple[str, str], str] = {}
+    with engine.connect() as conn:
+        for source_table, wanted in keys.items():
+            table, key = STAGING[source_table]
+            column = table.c[_reference_column(source_table)]
+            query = select(table.c[key], column).where(
+                table.c.council_code == council_code,
+                table.c[key].in_(bindparam("keys", expanding=True)),
+                column.is_not(None),
+            )
+            for chunk in batched(sorted(wanted), 1000):
+                for key_value, reference in conn.execute(query, {"keys": chunk}):
+                    found[(source_table, str(key_value))] = reference
+    return found
+
+
 def write_rejects(
     engine: Engine, council_code: str, run_id: str, rejects: list[RejectedRow]
 ) -> tuple[int, int]:
@@ -127,6 +165,7 @@ def write_rejects(
                         "source_key": r.source_key,
                         "run_id": run_id,
                         "message": r.message,
+                        "reference": r.reference,
                     }
                     for r in current.values()
                 ],
@@ -134,6 +173,7 @@ def write_rejects(
     return len(set(current) - known), len(resolved)
 
 
+@holding_council_lock(EXTRACT)
 def run_row_checks(
     warehouse_engine: Engine,
     settings: Settings,
@@ -152,10 +192,15 @@ def run_row_checks(
 
     rules: list[RuleResult] = []
     all_rejects: list[RejectedRow] = []
+    found = {code: _rejected_rows(code, outcome.rows) for code, outcome in run.outcomes.items()}
+    references = complaint_references(
+        warehouse_engine, council, [r for rejects in found.values() for r in rejects]
+    )
     for rule in load_rules(DQ_SUITE):
-        outcome = run.outcomes[rule.code]
-        rejects = _rejected_rows(rule.code, outcome.rows)
-        rules.append(row_check_result(rule, rejects, passed=outcome.success))
+        rejects = found[rule.code]
+        for reject in rejects:
+            reject.reference = references.get((reject.source_table, reject.source_key))
+        rules.append(row_check_result(rule, rejects, passed=run.outcomes[rule.code].success))
         all_rejects += rejects
 
     new, resolved = write_rejects(warehouse_engine, council, run_id, all_rejects)

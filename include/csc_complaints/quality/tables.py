@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DatabaseError
 
 from csc_complaints.db import sql
+from csc_complaints.locks import schema_lock
 from csc_complaints.warehouse.schema import (
     council_column,
     create_warehouse_schema,
@@ -121,7 +122,8 @@ dq_reconciliation_results = Table(
 def create_quality_schema(engine: Engine) -> None:
     """Create the warehouse schema, these tables and the ``stats_figures`` view (idempotent)."""
     create_warehouse_schema(engine)
-    quality_metadata.create_all(engine)
+    with engine.begin() as conn, schema_lock(conn):  # two tasks at once raced on CREATE TABLE
+        quality_metadata.create_all(conn)
     if "stats_figures" in inspect(engine).get_view_names():
         return
     try:

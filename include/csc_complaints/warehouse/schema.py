@@ -31,8 +31,9 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
 )
-from sqlalchemy.schema import CreateIndex
+from sqlalchemy.schema import CreateColumn, CreateIndex
 
 from csc_complaints.db import sql
 
@@ -52,14 +53,35 @@ def financial_year_column() -> Column:
     return Column("financial_year", String(7), nullable=False)
 
 
+def _unreadable_column() -> Column:
+    """Which of the row's values could not be read as their column's type, and why (e.g.
+    ``team_id is not a whole number; qualifying is not true or false``); such a value is staged
+    as NULL and DQ11 rejects the row. Never the value itself (csc_complaints.extract.rows)."""
+    return Column("_unreadable", Text, nullable=True)
+
+
 def _extract_columns() -> list[Column]:
-    """Source change tracking plus the extract run that last wrote the row."""
+    """Source change tracking, the extract run that last wrote the row, and the fingerprint the
+    source comparison checks it by."""
     return [
-        Column("updated_at", DateTime, nullable=False),
+        # Nullable: a change stamp the source left empty or that is not a timestamp is staged
+        # as NULL and the row rejected (DQ12, DQ11), rather than stopping the extract.
+        Column("updated_at", DateTime, nullable=True),
         Column("deleted_at", DateTime, nullable=True),
         Column("_source_copies", Integer, nullable=False, default=1),
         Column("_run_id", String(250), nullable=False),
+        _unreadable_column(),
+        # md5 (hex) of the row as the source database rendered it when it was extracted
+        # (csc_complaints.extract.fingerprints): the weekly source comparison adds these up by
+        # key range and compares them with the source's own sums of the same hashes.
+        Column("_source_hash", String(32), nullable=True),
     ]
+
+
+def _complaint_reference() -> Column:
+    """The reference of the row's complaint (e.g. CSC-2019-0042), joined at extract time, so a
+    rejected row is named the way the complaints team searches for it (not personal data)."""
+    return Column("complaint_reference", String(40))
 
 
 # --- staging -------------------------------------------------------------------------------------
@@ -76,6 +98,7 @@ stg_teams = Table(
     Column("service_area", String(100)),
     Column("_source_copies", Integer, nullable=False, default=1),
     Column("_run_id", String(250), nullable=False),
+    _unreadable_column(),
     PrimaryKeyConstraint("council_code", "team_id"),
 )
 
@@ -87,6 +110,7 @@ stg_issue_categories = Table(
     Column("label", String(100)),
     Column("_source_copies", Integer, nullable=False, default=1),
     Column("_run_id", String(250), nullable=False),
+    _unreadable_column(),
     PrimaryKeyConstraint("council_code", "code"),
 )
 
@@ -118,6 +142,7 @@ stg_complaint_stages = Table(
     Column("outcome", String(30)),
     Column("panel_date", String(ISO_DATE)),
     Column("panel_report_date", String(ISO_DATE)),
+    _complaint_reference(),
     *_extract_columns(),
     PrimaryKeyConstraint("council_code", "stage_id"),
     Index("ix_stg_complaint_stages_complaint", "council_code", "complaint_id"),
@@ -145,6 +170,7 @@ stg_ombudsman_cases = Table(
     Column("decision_date", String(ISO_DATE)),
     Column("decision", String(60)),
     Column("maladministration", Boolean),
+    _complaint_reference(),
     *_extract_columns(),
     PrimaryKeyConstraint("council_code", "ombudsman_case_id"),
 )
@@ -160,6 +186,7 @@ stg_learning_actions = Table(
     Column("action_text", Text),  # written for publication: printed in the report
     Column("status", String(20)),
     Column("completed_date", String(ISO_DATE)),
+    _complaint_reference(),
     *_extract_columns(),
     PrimaryKeyConstraint("council_code", "action_id"),
 )
@@ -216,6 +243,10 @@ dq_rejects = Table(
     Column("run_id", String(250), nullable=False),  # the run that last found it
     Column("message", Text, nullable=False),  # never personal data
     Column("first_run_id", String(250), nullable=False),
+    # The complaint's reference (CSC-2019-0042): of the row itself, or of the complaint a stage
+    # row, learning action or ombudsman case belongs to; NULL for teams, issue categories,
+    # feedback and a row whose complaint is unknown.
+    Column("reference", String(40), nullable=True),
     PrimaryKeyConstraint("council_code", "rule_code", "source_table", "source_key"),
     # Every lookup (is this staged row rejected?) is by source row, across rules: the primary key,
     # led by council and rule, does not serve it.
@@ -528,10 +559,14 @@ def sync_measures(conn) -> None:
 
 
 def create_warehouse_schema(engine) -> None:
-    """Create every warehouse table and index that does not exist yet, and bring ``dim_measure``
-    up to the measures registry (idempotent)."""
-    metadata.create_all(engine)
-    with engine.begin() as conn:
+    """Create every warehouse table and index that does not exist yet, bring the tables of an
+    older version up to date, and ``dim_measure`` up to the measures registry (idempotent; one
+    process at a time: two first loads at once raced on CREATE TABLE)."""
+    from csc_complaints.locks import schema_lock
+
+    with engine.begin() as conn, schema_lock(conn):
+        metadata.create_all(conn)
+        _add_missing_columns(conn)
         sync_measures(conn)
         for name in RETIRED_INDEXES:
             conn.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
@@ -553,3 +588,38 @@ def create_warehouse_schema(engine) -> None:
             # IF NOT EXISTS (both dialects) rather than a check then a create, which two tasks
             # running at once could both pass.
             conn.execute(CreateIndex(index, if_not_exists=True))
+
+
+# Tables that gained columns after warehouses were first created (create_all leaves a table
+# that exists alone): the staging tables (``_unreadable``, ``_source_hash``,
+# ``complaint_reference``; ``updated_at`` became nullable) and ``dq_rejects`` (``reference``).
+UPGRADED_TABLES = (*(table for table, _key in STAGING.values()), dq_rejects)
+
+
+def _add_missing_columns(conn) -> None:
+    """Add the columns an older warehouse lacks (all nullable) and let ``updated_at`` be NULL."""
+    found = inspect(conn).get_multi_columns(filter_names=[t.name for t in UPGRADED_TABLES])
+    existing = {table: {c["name"]: c for c in columns} for (_, table), columns in found.items()}
+    for table in UPGRADED_TABLES:
+        columns = existing.get(table.name, {})
+        for column in table.columns:
+            if column.name not in columns:
+                ddl = CreateColumn(column).compile(dialect=conn.dialect)
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {ddl}")
+        if "updated_at" in columns and not columns["updated_at"]["nullable"]:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"ALTER TABLE {table.name} ALTER updated_at DROP NOT NULL")
+            else:
+                _rebuild_sqlite_table(conn, table)
+
+
+def _rebuild_sqlite_table(conn, table: Table) -> None:
+    """SQLite cannot drop a NOT NULL: copy the table into one created as the schema says."""
+    old = f"{table.name}__old"
+    conn.exec_driver_sql(f"ALTER TABLE {table.name} RENAME TO {old}")
+    for index in table.indexes:  # they moved with the rename; their names are needed again
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+    table.create(conn)
+    names = ", ".join(c.name for c in table.columns)
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM {old}")
+    conn.exec_driver_sql(f"DROP TABLE {old}")
