@@ -393,3 +393,69 @@ def test_row_without_key_in_a_postgres_first_load_is_named(new_postgres_database
     with pytest.raises(ExtractError, match="feedback: 1 row\\(s\\) have no feedback_id"):
         run_extract(source, warehouse, load_settings(), "run-1")
     assert _marks(warehouse) == {}  # nothing of the run was kept
+
+
+def test_values_a_postgres_source_holds_in_the_wrong_type_are_quarantined_on_every_path(
+    new_postgres_database, new_sqlite_database, caplog
+):
+    """A council's PostgreSQL system with looser column types: a bigint team too big for
+    staging and an over-long outcome (read by the COPY pipe's own SQL), and flags kept as text
+    (read through Python, the pipe's fallback). Each unreadable value is staged as NULL with
+    ``_unreadable`` naming its column, the same words on the COPY path and the row-by-row path,
+    and no value (the canary) reaches staging or the log."""
+    source_url = new_postgres_database()
+    _seed_source(source_url, complaints=6)
+    source = make_engine(source_url)
+    with source.begin() as conn:
+        for statement in (
+            "ALTER TABLE complaint_stages DROP CONSTRAINT complaint_stages_team_id_fkey",
+            "ALTER TABLE complaint_stages ALTER COLUMN team_id TYPE bigint",
+            "ALTER TABLE complaint_stages ALTER COLUMN outcome TYPE text",
+            "UPDATE complaint_stages SET team_id = 3000000000 WHERE stage_id = 3",
+            f"UPDATE complaint_stages SET outcome = 'upheld, said {CANARY}' WHERE stage_id = 4",
+            "ALTER TABLE complaints ALTER COLUMN qualifying TYPE text"
+            " USING CASE WHEN qualifying THEN 'true' ELSE 'false' END",
+            f"UPDATE complaints SET qualifying = 'N {CANARY}' WHERE complaint_id = 5",
+            "UPDATE complaints SET qualifying = 'f' WHERE complaint_id = 6",
+        ):
+            conn.execute(text(statement))
+    caplog.set_level(logging.DEBUG)
+    staged = {}
+    for warehouse_url in (new_postgres_database(), new_sqlite_database()):
+        warehouse = make_engine(warehouse_url)
+        run_extract(source, warehouse, load_settings(), "run-1")
+        staged[warehouse.dialect.name] = {
+            name: _staging(warehouse, name) for name in ("complaints", "complaint_stages")
+        }
+        with warehouse.connect() as conn:
+            for table in ("stg_complaints", "stg_complaint_stages"):
+                for row in conn.execute(text(f"SELECT * FROM {table}")):
+                    assert CANARY not in repr(tuple(row))
+        warehouse.dispose()
+    # complaint_stages went through the COPY pipe's SQL; complaints (text flags) through Python.
+    assert "extract complaint_stages: source column" not in caplog.text
+    assert "extract complaints: source column qualifying is of a type the Python" in caplog.text
+    assert CANARY not in caplog.text
+
+    for dialect, tables in staged.items():
+        stages, complaints = tables["complaint_stages"], tables["complaints"]
+        assert (stages[3]["team_id"], stages[3]["_unreadable"]) == (
+            None,
+            "team_id is not a whole number",
+        ), dialect
+        assert (stages[4]["outcome"], stages[4]["_unreadable"]) == (
+            None,
+            "outcome is longer than 30 characters",
+        ), dialect
+        assert stages[2]["_unreadable"] is None and stages[2]["team_id"] == 1
+        assert stages[2]["complaint_reference"] == "CSC-2019-0002"
+        assert (complaints[5]["qualifying"], complaints[5]["_unreadable"]) == (
+            None,
+            "qualifying is not true or false",
+        ), dialect
+        assert complaints[6]["qualifying"] is False and complaints[1]["qualifying"] is True
+    # The source's fingerprint of each row is the same whichever warehouse staged it.
+    for name in ("complaints", "complaint_stages"):
+        assert {k: r["_source_hash"] for k, r in staged["postgresql"][name].items()} == {
+            k: r["_source_hash"] for k, r in staged["sqlite"][name].items()
+        }

@@ -120,6 +120,65 @@ BREAKS: dict[str, tuple[list[str], set[tuple[str, str]]]] = {
         ["UPDATE complaint_stages SET outcome = 'escalated_without_response' WHERE stage_id = 104"],
         {("complaint_stages", "104")},
     ),
+    # A value that cannot be read as its column's type: quarantined, never staged as a guess
+    # (bool('N') is True), never quoted, and the rest of the extract goes on.
+    "DQ11-qualifying-N": (
+        ["UPDATE complaints SET qualifying = 'N' WHERE complaint_id = 2"],
+        {("complaints", "2")},
+    ),
+    "DQ11-team-id-text": (
+        ["UPDATE complaint_stages SET team_id = 'abc' WHERE stage_id = 104"],
+        {("complaint_stages", "104")},
+    ),
+    "DQ11-stage-NaN": (
+        ["UPDATE complaint_stages SET stage = 'NaN' WHERE stage_id = 107"],
+        {("complaint_stages", "107")},
+    ),
+    "DQ11-complaint-id-fraction": (
+        ["UPDATE learning_actions SET complaint_id = 1.5 WHERE action_id = 401"],
+        {("learning_actions", "401")},
+    ),
+    "DQ11-maladministration": (
+        ["UPDATE ombudsman_cases SET maladministration = 'parking' WHERE ombudsman_case_id = 301"],
+        {("ombudsman_cases", "301")},
+    ),
+    "DQ11-extension-agreed": (
+        ["UPDATE complaint_stages SET extension_agreed = 'maybe' WHERE stage_id = 102"],
+        {("complaint_stages", "102")},
+    ),
+    "DQ11-updated-at": (
+        ["UPDATE feedback SET updated_at = 'carrier pigeon' WHERE feedback_id = 201"],
+        {("feedback", "201")},
+    ),
+    # Held as deleted (as the source's count of rows not deleted has it), and still named.
+    "DQ11-deleted-at": (
+        ["UPDATE feedback SET deleted_at = 'soon' WHERE feedback_id = 202"],
+        {("feedback", "202")},
+    ),
+    "DQ11-code-too-long": (
+        [
+            "UPDATE complaints SET issue = 'call about parking outside the school gate' || "
+            "' every morning' WHERE complaint_id = 3"
+        ],
+        {("complaints", "3")},
+    ),
+    # A required value left empty: a reject naming the column, not a row silently left out.
+    "DQ12-qualifying-missing": (
+        ["UPDATE complaints SET qualifying = NULL WHERE complaint_id = 2"],
+        {("complaints", "2")},
+    ),
+    "DQ12-reference-missing": (
+        ["UPDATE complaints SET reference = NULL WHERE complaint_id = 5"],
+        {("complaints", "5")},
+    ),
+    "DQ12-action-text-missing": (
+        ["UPDATE learning_actions SET action_text = NULL WHERE action_id = 402"],
+        {("learning_actions", "402")},
+    ),
+    "DQ12-updated-at-missing": (
+        ["UPDATE ombudsman_cases SET updated_at = NULL WHERE ombudsman_case_id = 302"],
+        {("ombudsman_cases", "302")},
+    ),
 }
 
 

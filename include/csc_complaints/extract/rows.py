@@ -39,6 +39,11 @@ TIMESTAMPS = ("updated_at", "deleted_at")
 # into a date field (a name, a phone number) must not leave the source.
 UNREADABLE_DATE = "unreadable"
 
+# A ``deleted_at`` the source fills with something that is not a timestamp: the row is held
+# as deleted, as the source's own count of the rows not deleted (RC01's left side) has it, and
+# DQ11 still names it. Staged as this moment, which no real deletion has.
+UNREADABLE_DELETED_AT = datetime(1, 1, 1)
+
 # Staging's INTEGER columns hold 32-bit whole numbers on PostgreSQL.
 INTEGER_RANGE = (-(2**31), 2**31 - 1)
 
@@ -272,7 +277,7 @@ class RowShaper:
             value = read_value(self.source_table, name, self.kind[name], row[name])
             if value is UNREADABLE:
                 problems.append(unreadable_problem(self.source_table, name))
-                value = None
+                value = UNREADABLE_DELETED_AT if name == "deleted_at" else None
             out[name] = value
         if "_unreadable" in self.derived:
             out["_unreadable"] = "; ".join(problems) or None
