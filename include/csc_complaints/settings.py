@@ -63,6 +63,8 @@ class Settings:
     extract_overlap_minutes: int
     batch_size: int
     extra_recommendations: dict[str, list[str]] = field(default_factory=dict)
+    # When complaints_source_comparison runs (a cron expression or preset such as "@weekly").
+    source_comparison_schedule: str = "@weekly"
 
     @property
     def output_path(self) -> Path:
@@ -181,7 +183,14 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     if unknown:
         raise SettingsError(f"settings file {path}: unknown keys {', '.join(unknown)}")
     values.setdefault("extra_recommendations", {})
-    missing = sorted(n for n in names if n not in values)
+    # A key with a default may be left out of a council's file (added in a later version).
+    missing = sorted(
+        n
+        for n, f in names.items()
+        if n not in values
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    )
     if missing:
         raise SettingsError(f"settings file {path}: missing keys {', '.join(missing)}")
 

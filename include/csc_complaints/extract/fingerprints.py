@@ -42,8 +42,13 @@ def hex_int(value: str | None) -> int | None:
 
 
 def register_functions(conn: Connection) -> None:
-    """Make ``csc_row_hash`` and ``csc_hex_int`` available on a SQLite connection (no-op on
-    PostgreSQL, which has ``md5`` and bit strings)."""
+    """Prepare a connection to compute fingerprints: on SQLite, ``csc_row_hash`` and
+    ``csc_hex_int``; on PostgreSQL (which has ``md5`` and bit strings) the ISO date style for
+    its transaction, so a row renders the same whatever the server's default (a council's
+    server may write dates as 31/12/2019)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL datestyle TO 'ISO, YMD'")
+        return
     if conn.dialect.name != "sqlite":
         return
     dbapi = conn.connection.driver_connection

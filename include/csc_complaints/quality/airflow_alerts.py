@@ -14,8 +14,13 @@ from sqlalchemy import Engine
 
 from csc_complaints.orchestration import ALERT_EMAILS_VARIABLE, SMTP_CONN_ID, WEBHOOK_CONN_ID
 from csc_complaints.quality.alerts import (
+    NO_CHANNEL,
+    AlertDeliveryError,
     AlertOutcome,
     SmtpSettings,
+    channels_configured,
+    compose_comparison_alert,
+    deliver,
     parse_recipients,
     send_alerts,
 )
@@ -103,6 +108,24 @@ def send_alerts_from_airflow(
         warehouse_engine,
         airflow_run_url=airflow_run_url,
     )
+
+
+def send_comparison_alert_from_airflow(
+    result: Any, dag_id: str, run_id: str, airflow_run_url: str | None = None
+) -> str:
+    """Alert on what the source comparison repaired, through the channels configured in
+    Airflow (call inside a task); returns the subject sent."""
+    smtp, recipients, webhook = alert_channels()
+    subject, text, payload = compose_comparison_alert(result, dag_id, run_id, airflow_run_url)
+    if not channels_configured(smtp, recipients, webhook):
+        log.warning("alerts are off (%s), not sent: %s", NO_CHANNEL, subject)
+        return subject
+    try:
+        deliver(subject, text, payload, smtp, recipients, webhook)
+    except AlertDeliveryError as exc:
+        raise AlertDeliveryError(f"source comparison alert: {exc}") from exc
+    log.info("alert sent: %s", subject)
+    return subject
 
 
 def fail_task_if_critical(result: Any) -> None:

@@ -25,7 +25,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
@@ -35,6 +35,9 @@ from csc_complaints.quality.reconciliation_record import mark_reported
 from csc_complaints.quality.results import RuleResult
 from csc_complaints.quality.row_checks import RowCheckResult
 from csc_complaints.quality.tables import create_quality_schema
+
+if TYPE_CHECKING:
+    from csc_complaints.extract.comparison import ComparisonResult
 
 log = logging.getLogger(__name__)
 
@@ -273,6 +276,56 @@ def deliver(
             errors.append(f"webhook: {exc}")
     if errors or not delivered:
         raise AlertDeliveryError("; ".join(errors) or "no recipients and no webhook configured")
+
+
+def compose_comparison_alert(
+    result: ComparisonResult, dag_id: str, run_id: str, airflow_run_url: str | None = None
+) -> tuple[str, str, dict[str, Any]]:
+    """Subject, text and webhook payload of what the source comparison found and repaired:
+    tables, key ranges and counts only (no value, no reference)."""
+    subject = (
+        f"[complaints {result.council_code}] SOURCE COMPARISON: {result.repaired} staged "
+        f"row(s) repaired in {dag_id}"
+    )
+    lines = [
+        f"DAG: {dag_id}",
+        f"Run: {run_id}",
+        f"Council: {result.council_code}",
+        "",
+        "Rows the incremental extract had not seen (an updated_at older than the high-water",
+        "mark: a clock out of step, a bulk fix in the database, a restored backup). The key",
+        "ranges below were reloaded from the source; the row checks and the warehouse build",
+        "follow.",
+        "",
+    ]
+    lines += [f"- {table.summary()}" for table in result.differing]
+    lines += [
+        "",
+        "Where to look:",
+        f"- Airflow run: {airflow_run_url or f'DAG {dag_id}, run {run_id}'}",
+    ]
+    text = "\n".join(lines) + "\n"
+    payload = {
+        "text": f"{subject}\n{text}",
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "council_code": result.council_code,
+        "repaired_rows": result.repaired,
+        "tables": [
+            {
+                "source_table": t.source_table,
+                "key_ranges": [list(r) for r in t.ranges],
+                "source_rows": t.source_rows,
+                "staged_rows": t.staged_rows,
+                "rows_reloaded": t.rows_reloaded,
+                "rows_written": t.rows_written,
+                "rows_removed": t.rows_removed,
+            }
+            for t in result.differing
+        ],
+        "airflow_run": airflow_run_url,
+    }
+    return subject, text, payload
 
 
 def parse_recipients(value: str | None) -> list[str]:
