@@ -124,7 +124,9 @@ def _file_lock(path: Path, what: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             started = time.monotonic()
-            log.warning("%s: another run holds the lock (%s); waiting for it", what, path.name)
+            log.warning(
+                "%s: another run holds the lock; waiting for it to finish (%s)", what, path.name
+            )
             fcntl.flock(handle, fcntl.LOCK_EX)
             log.warning("%s: lock taken after %.1f s", what, time.monotonic() - started)
         try:

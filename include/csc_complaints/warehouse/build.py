@@ -47,6 +47,7 @@ from sqlalchemy.schema import CreateTable, DropTable
 from csc_complaints import measures
 from csc_complaints.dates import FinancialYear, parse_iso_date
 from csc_complaints.db import sql
+from csc_complaints.locks import BUILD, holding_council_lock
 from csc_complaints.settings import Settings
 from csc_complaints.warehouse.schema import (
     DIMENSIONS_AND_FACTS,
@@ -100,6 +101,7 @@ class BuildResult:
         )
 
 
+@holding_council_lock(BUILD)  # a second build of the council waits (csc_complaints.locks)
 def build_warehouse(warehouse_engine: Engine, settings: Settings, run_id: str) -> BuildResult:
     """Build dimensions, facts and stats for every financial year of ``settings.council_code``."""
     council = settings.council_code
