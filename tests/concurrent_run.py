@@ -2,7 +2,8 @@
 
 ``python -m tests.concurrent_run <step> <go file> <warehouse url> [source url] <run id>``:
 waits until the go file exists, so that every process starts the step at the same moment,
-runs it, logs to stderr and prints ``written <n>`` (extract) or ``facts <n>`` (build).
+runs it, logs to stderr and prints ``written <n>`` (extract) or ``facts <n>`` (build). The step
+``hold`` takes the extract lock at once and holds it until the go file exists.
 """
 
 from __future__ import annotations
@@ -16,13 +17,24 @@ from csc_complaints.db import make_engine
 from csc_complaints.settings import load_settings
 
 
+def _wait_for(path: str) -> None:
+    while not Path(path).exists():
+        time.sleep(0.005)
+
+
 def main(argv: list[str]) -> None:
     step, go, warehouse_url, *rest = argv
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
     settings = load_settings()
     warehouse = make_engine(warehouse_url)
-    while not Path(go).exists():
-        time.sleep(0.005)
+    if step == "hold":  # hold the extract lock until the go file exists
+        from csc_complaints.locks import EXTRACT, council_lock
+
+        with council_lock(warehouse, EXTRACT, settings.council_code):
+            print("holding", flush=True)
+            _wait_for(go)
+        return
+    _wait_for(go)
     if step == "extract":
         from csc_complaints.extract import run_extract
 
@@ -35,12 +47,6 @@ def main(argv: list[str]) -> None:
         (run_id,) = rest
         result = build_warehouse(warehouse, settings, run_id)
         print(f"facts {sum(result.fact_rows.values())}")
-    elif step == "hold":  # hold the extract lock for a second
-        from csc_complaints.locks import EXTRACT, council_lock
-
-        with council_lock(warehouse, EXTRACT, settings.council_code):
-            print("holding", flush=True)
-            time.sleep(1.0)
     else:
         raise SystemExit(f"unknown step {step}")
 

@@ -88,12 +88,15 @@ def test_two_builds_at_once_do_not_count_twice(new_database, tmp_path):
 def test_a_run_waits_for_the_holder_and_says_so(new_database, tmp_path):
     source_url, warehouse_url = new_database(), new_database()
     _seed_source(source_url, complaints=3)
+    release = tmp_path / "release"
+    holder = _start(tmp_path, "hold", str(release), warehouse_url)
+    assert holder.stdout.readline().strip() == "holding"
     go = tmp_path / "go"
     go.touch()
-    holder = _start(tmp_path, "hold", str(go), warehouse_url)
-    assert holder.stdout.readline().strip() == "holding"
-    started = time.monotonic()
     extract = _start(tmp_path, "extract", str(go), warehouse_url, source_url, "run-1")
-    (_, err), _ = _finish([extract, holder])
-    assert time.monotonic() - started > 0.5
-    assert "extract E06000005: another run holds the lock; waiting" in err
+    first_line = extract.stderr.readline()  # blocks until the extract logs something
+    assert "extract E06000005: another run holds the lock; waiting for it to finish" in first_line
+    assert extract.poll() is None  # still waiting
+    release.touch()
+    ((out, err), _) = _finish([extract, holder])
+    assert "lock taken after" in err and out.strip() == "written 12"
