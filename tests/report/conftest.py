@@ -18,6 +18,7 @@ import yaml
 from sqlalchemy import insert
 
 from csc_complaints.db import make_engine
+from csc_complaints.quality.suites import DQ_SUITE, load_rules
 from csc_complaints.settings import load_settings
 from csc_complaints.warehouse import schema
 
@@ -304,14 +305,14 @@ def passing_rules() -> list[dict]:
     )
     rules += [
         {
-            "code": f"DQ{n:02d}",
+            "code": rule.code,
             "severity": "critical",
-            "rule": f"DQ{n:02d} rule",
+            "rule": f"{rule.code} rule",
             "passed": True,
             "expected": 0,
             "observed": 0,
         }
-        for n in range(1, 11)
+        for rule in load_rules(DQ_SUITE)
     ]
     return rules
 

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from csc_complaints.dates import FinancialYear
+from csc_complaints.quality.suites import DQ_SUITE, load_rules
 from csc_complaints.report.reconciliation import ReconciliationFileError, read_reconciliation
 
 from .conftest import passing_rules, write_reconciliation
@@ -26,8 +27,11 @@ def test_the_rules_are_read_rc_first_with_the_files_wording(tmp_path):
     rules = passing_rules()
     write_reconciliation(tmp_path, CODE, rules=list(reversed(rules)), rejected={"DQ04": 1})
     read = read_reconciliation(tmp_path, FY, CODE)
-    assert [r.code for r in read.results] == [r["code"] for r in rules]  # RC01..RC07, DQ01..DQ10
-    assert [r.is_row_check for r in read.results] == [False] * 7 + [True] * 10
+    assert [r.code for r in read.results] == [
+        r["code"] for r in rules
+    ]  # RC01..RC07, then the row checks
+    row_checks = len(load_rules(DQ_SUITE))
+    assert [r.is_row_check for r in read.results] == [False] * 7 + [True] * row_checks
     assert read.results[0].rule == "RC01 rule"
     assert read.rejected_rows == {"DQ04": 1}
 

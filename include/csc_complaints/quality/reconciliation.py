@@ -177,8 +177,8 @@ def rejects_by_year(
     """
     touched: dict[tuple[str, str, str], set[str]] = defaultdict(set)
     with engine.connect() as conn:
-        messages = {
-            (r.rule_code, r.source_table, r.source_key): r.message
+        known = {
+            (r.rule_code, r.source_table, r.source_key): (r.message, r.reference)
             for r in conn.execute(sql("quality", "select_rejects"), {"council_code": council_code})
         }
         rows = conn.execute(sql("quality", "rejected_row_dates"), {"council_code": council_code})
@@ -186,7 +186,8 @@ def rejects_by_year(
             touched[(rule_code, table, key)] |= _years_of(tuple(dates))
     found: dict[str, list[RejectedRow]] = {year: [] for year in years}
     for (rule_code, table, key), in_years in sorted(touched.items()):
-        reject = RejectedRow(rule_code, table, key, messages.get((rule_code, table, key), ""))
+        message, reference = known.get((rule_code, table, key), ("", None))
+        reject = RejectedRow(rule_code, table, key, message, reference)
         for year in sorted((in_years or set(years)) & set(years)):
             found[year].append(reject)
     return found

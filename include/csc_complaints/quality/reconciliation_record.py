@@ -105,7 +105,11 @@ def _json(value: Any) -> str:
 
 def _details(rule: RuleResult) -> dict[str, Any]:
     if rule.is_row_check:
-        return {"rejected_rows_by_table": rule.rejected_by_table, "messages": rule.messages}
+        return {
+            "rejected_rows_by_table": rule.rejected_by_table,
+            "messages": rule.messages,
+            "rejected_rows": rule.rejected_rows,
+        }
     return {"discrepancies": rule.discrepancies}
 
 
@@ -177,6 +181,7 @@ def _rule(row: Any) -> RuleResult:
         discrepancies=details.get("discrepancies", []),
         rejected_by_table=details.get("rejected_rows_by_table", {}),
         messages=details.get("messages", []),
+        rejected_rows=details.get("rejected_rows", []),
     )
 
 

@@ -25,6 +25,15 @@ class RejectedRow:
         """The row as a person looks it up: ``[CSC-2019-0042] complaint_stages 17: ...``."""
         return f"[{self.reference}] {self.message}" if self.reference else self.message
 
+    def as_json(self) -> dict[str, Any]:
+        """As ``reconciliation.json`` lists it under its rule's ``rejected_rows``."""
+        return {
+            "reference": self.reference,
+            "source_table": self.source_table,
+            "source_key": self.source_key,
+            "message": self.message,
+        }
+
 
 @dataclass
 class RuleResult:
@@ -45,6 +54,8 @@ class RuleResult:
     discrepancies: list[dict[str, Any]] = field(default_factory=list)
     rejected_by_table: dict[str, int] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)  # DQ: one per rejected row
+    # DQ: each rejected row (RejectedRow.as_json): its complaint's reference, table, key, message
+    rejected_rows: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def critical(self) -> bool:
@@ -79,6 +90,7 @@ class RuleResult:
         }
         if self.is_row_check:
             data["rejected_rows_by_table"] = dict(sorted(self.rejected_by_table.items()))
+            data["rejected_rows"] = self.rejected_rows
         else:
             data["discrepancies"] = self.discrepancies
         return data
@@ -98,6 +110,7 @@ def row_check_result(
         observed=len(rejects),
         rejected_by_table=dict(Counter(reject.source_table for reject in rejects)),
         messages=[reject.named for reject in rejects],
+        rejected_rows=[reject.as_json() for reject in rejects],
     )
 
 

@@ -11,7 +11,10 @@ JSON object; the report reads these keys::
       "financial_year": "2019/20",          # must be the year asked for
       "rules": [                            # every DQ and RC verdict for the year
         {"code": "RC02", "severity": "critical", "rule": "description", "passed": true,
-         "expected": 57, "observed": 57}
+         "expected": 57, "observed": 57},
+        {"code": "DQ07", ..., "rejected_rows": [  # a row check's rows (optional)
+          {"reference": "CSC-2019-0042", "source_table": "complaint_stages",
+           "source_key": "17", "message": "complaint_stages 17: team 99 does not exist"}]}
       ],
       "rejected_rows_by_rule": {"DQ04": 2}, # rejected rows by rule code, for this year
       "generated_at": "2026-04-15T05:02:11+00:00"   # optional; else the file's time
@@ -60,6 +63,17 @@ class CheckResult:
 
 
 @dataclass(frozen=True)
+class HeldBackRow:
+    """A row a row check held back, named as the complaints team looks it up."""
+
+    code: str  # the row check's rule code
+    reference: str  # the complaint's reference; "" for a row of no complaint (a team, feedback)
+    source_table: str
+    source_key: str
+    message: str  # keys, codes and dates only
+
+
+@dataclass(frozen=True)
 class Reconciliation:
     """The file's content, or ``available=False`` when the year has not been reconciled."""
 
@@ -68,6 +82,7 @@ class Reconciliation:
     results: tuple[CheckResult, ...] = ()
     rejected_rows: dict[str, int] = field(default_factory=dict)
     generated_at: datetime | None = None
+    held_back: tuple[HeldBackRow, ...] = ()  # each rejected row, by reference then table and key
 
     @property
     def failed_critical(self) -> list[CheckResult]:
@@ -123,7 +138,7 @@ def read_reconciliation(
         raise ReconciliationFileError(
             f"{path}: holds council {data['council_code']}, not {council_code}"
         )
-    results = []
+    results, held_back = [], []
     for index, item in enumerate(items):
         missing = [k for k in ("code", "severity", "passed", "rule") if k not in item]
         if missing:
@@ -143,6 +158,16 @@ def read_reconciliation(
                 rule=_text(item["rule"]),
             )
         )
+        for row in item.get("rejected_rows") or ():
+            held_back.append(
+                HeldBackRow(
+                    code=code,
+                    reference=_text(row.get("reference")),
+                    source_table=_text(row.get("source_table")),
+                    source_key=_text(row.get("source_key")),
+                    message=_text(row.get("message")),
+                )
+            )
     # Required: read as "none" when missing, a DRAFT year's file could be signed off.
     rejected = data.get("rejected_rows_by_rule")
     if not isinstance(rejected, dict):
@@ -176,4 +201,10 @@ def read_reconciliation(
         results=tuple(sorted(results, key=lambda r: (r.is_row_check, r.code))),
         rejected_rows={str(k): int(v) for k, v in sorted(rejected.items())},
         generated_at=generated_at,
+        held_back=tuple(
+            sorted(
+                held_back,
+                key=lambda r: (r.reference == "", r.reference, r.source_table, r.source_key),
+            )
+        ),
     )

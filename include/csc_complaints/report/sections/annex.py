@@ -25,10 +25,17 @@ def annex(report: ReportContext) -> list[Block]:
     blocks.append(_checks_table(words, reconciliation, year))
     if not reconciliation.rejected_total:
         return blocks + words.blocks("no_rejects", year)
-    return blocks + [
+    blocks += [
         Paragraph(say.sentence(words.text("rejected", reconciliation.rejected_total, year))),
         _rejects_table(words, reconciliation, year),
     ]
+    if reconciliation.held_back:
+        blocks.append(_held_back_table(words, reconciliation, year))
+        hidden = len(reconciliation.held_back) - MAX_ROWS_LISTED
+        if hidden > 0:
+            more = words.text("more_held_back", hidden, reconciliation.path.name)
+            blocks.append(Paragraph(say.sentence(more)))
+    return blocks
 
 
 def _checks_table(words: Wording, reconciliation: Reconciliation, year: str) -> Table:
@@ -64,4 +71,32 @@ def _rejects_table(words: Wording, reconciliation: Reconciliation, year: str) ->
         ),
         numeric_from=2,
         widths=(0.8, 5.0, 0.8),
+    )
+
+
+# The annex of a draft lists the rows held back, one line each; past this, the rest are counted
+# and left to reconciliation.json and dq_rejects.
+MAX_ROWS_LISTED = 200
+
+
+def _held_back_table(words: Wording, reconciliation: Reconciliation, year: str) -> Table:
+    """Each row held back, by its complaint's reference (what the complaints team searches by),
+    then its record and the check it failed."""
+    columns = ("reference", "record", "code", "why")
+    return Table(
+        words.text("held_back_caption", year),
+        tuple(words.text("held_back_column", column) for column in columns),
+        tuple(
+            TableRow(
+                (
+                    row.reference or words.text("no_reference"),
+                    f"{row.source_table} {row.source_key}",
+                    row.code,
+                    row.message,
+                )
+            )
+            for row in reconciliation.held_back[:MAX_ROWS_LISTED]
+        ),
+        numeric_from=99,
+        widths=(1.3, 1.6, 0.6, 3.1),
     )
