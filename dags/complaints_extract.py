@@ -26,7 +26,7 @@ DOC = f"""
    only written when they changed, so a retry, a missed day or a manual run neither loses nor
    double-counts a row. Teams and issue categories are copied whole. No personal data leaves
    the source: the extract SQL (`include/sql/extract/`) selects only what a figure needs.
-2. `{STAGING_ASSET_TASK}` runs the row checks (DQ01-DQ10, Great Expectations suite
+2. `{STAGING_ASSET_TASK}` runs the row checks (DQ01-DQ12, Great Expectations suite
    `expectations/dq_staging.json`). A row that breaks a rule goes to `dq_rejects` (rule, table,
    key, run, message) and stays out of the figures until the source is corrected; the alert
    goes out at once (email to the `complaints_alert_emails` Variable through `smtp_default`,

@@ -183,3 +183,31 @@ def test_a_council_wide_rule_runs_once_and_every_year_reports_it(pipeline):
         assert data["data_docs"] and data["data_docs"] == result.years[years[0]].data_docs_page
     assert all(d == written[years[0]] for d in written.values())
     assert "feedback" in written[years[0]][0]["message"]
+
+
+def test_rc01_names_the_rows_it_cannot_account_for_and_the_alert_lists_them(pipeline):
+    """A count that does not add up names its table and the staged rows that are neither
+    loaded, rejected nor held back, with their complaint's reference where they have one."""
+    from csc_complaints.quality.alerts import compose_alert, failing_units
+
+    p, build = _built(pipeline)
+    execute(
+        p.warehouse,
+        "DELETE FROM fact_feedback WHERE feedback_id = 202",
+        "DELETE FROM fact_learning_actions WHERE action_id = 401",
+    )
+    result = p.reconcile("run-2", build.changed_years)
+    rc01 = next(r for r in result.years["2019/20"].failed_rules if r.code == "RC01")
+    messages = [d["message"] for d in rc01.discrepancies]
+    suffix = ", staged but neither loaded, rejected nor held back"
+    assert messages == [
+        "RC01 feedback: source holds 2 rows (not deleted), warehouse accounts for 1 (loaded 1,"
+        " rejected 0, held back 0)",
+        "RC01 feedback: unaccounted for: feedback_id 202" + suffix,
+        "RC01 learning_actions: source holds 2 rows (not deleted), warehouse accounts for 1"
+        " (loaded 1, rejected 0, held back 0)",
+        "RC01 learning_actions: unaccounted for: action_id 401 (CSC-2019-0001)" + suffix,
+    ]
+    _, units = failing_units(result)
+    _, text, _ = compose_alert(result, "complaints_warehouse", "run-2", units, [])
+    assert "RC01 learning_actions: unaccounted for: action_id 401 (CSC-2019-0001)" in text
