@@ -110,6 +110,7 @@ def test_text_longer_than_its_column_is_unreadable():
     assert as_text("x" * 31, 30) is UNREADABLE
     assert as_text("x" * 5000, None) == "x" * 5000
     assert as_text(b"bytes", 30) is UNREADABLE
+    assert as_text("up\x00held", 30) == "upheld"  # PostgreSQL text cannot hold a NUL
 
 
 def _complaint(**changes) -> dict:

@@ -459,3 +459,19 @@ def test_values_a_postgres_source_holds_in_the_wrong_type_are_quarantined_on_eve
         assert {k: r["_source_hash"] for k, r in staged["postgresql"][name].items()} == {
             k: r["_source_hash"] for k, r in staged["sqlite"][name].items()
         }
+
+
+def test_a_nul_character_in_a_sqlite_sources_text_is_dropped(new_sqlite_database, new_database):
+    """SQLite text can hold a NUL, PostgreSQL's cannot (the COPY failed, stopping the extract):
+    it is dropped, on every warehouse."""
+    source_url = new_sqlite_database()
+    _seed_source(source_url, complaints=3)
+    source = make_engine(source_url)
+    with source.begin() as conn:
+        conn.execute(text("UPDATE complaints SET channel = 'em' || char(0) || 'ail'"))
+        conn.execute(text("UPDATE teams SET team_name = team_name || char(0) WHERE team_id = 1"))
+    warehouse = make_engine(new_database())
+    run_extract(source, warehouse, load_settings(), "run-1")
+    assert {row["channel"] for row in _staging(warehouse, "complaints").values()} == {"email"}
+    assert _staging(warehouse, "teams")[1]["team_name"] == "Safeguarding Team A"
+    warehouse.dispose()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from csc_complaints.quality.results import RuleResult
+from csc_complaints.quality.results import RejectedRow, RuleResult
 from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
 
 
@@ -79,8 +79,13 @@ def test_severity_decides_critical():
     assert warning.headline() == f"{warning.description} (warning): 1 discrepancy"
 
 
-def test_dq_json_carries_the_rejected_rows_by_table_not_the_messages():
+def test_dq_json_carries_the_rejected_rows_by_table_and_each_row_by_reference():
     result = _dq_result({"feedback": 1, "complaints": 2})
+    rejects = [
+        RejectedRow(result.code, "complaints", "4", "complaints 4: m", "CSC-2019-0004"),
+        RejectedRow(result.code, "feedback", "9", "feedback 9: m"),
+    ]
+    result.rejected_rows = [r.as_json() for r in rejects]
     data = result.as_json()
     assert data == {
         "code": result.code,
@@ -90,9 +95,24 @@ def test_dq_json_carries_the_rejected_rows_by_table_not_the_messages():
         "expected": 0,
         "observed": 3,
         "rejected_rows_by_table": {"complaints": 2, "feedback": 1},
+        "rejected_rows": [
+            {
+                "reference": "CSC-2019-0004",
+                "source_table": "complaints",
+                "source_key": "4",
+                "message": "complaints 4: m",
+            },
+            {
+                "reference": None,
+                "source_table": "feedback",
+                "source_key": "9",
+                "message": "feedback 9: m",
+            },
+        ],
     }
     assert list(data["rejected_rows_by_table"]) == ["complaints", "feedback"]  # sorted
-    assert json.loads(json.dumps(data)) == data  # plain JSON: no row text, no Python objects
+    assert json.loads(json.dumps(data)) == data  # plain JSON: no Python objects
+    assert [r.named for r in rejects] == ["[CSC-2019-0004] complaints 4: m", "feedback 9: m"]
 
 
 def test_rc_json_carries_every_discrepancy():

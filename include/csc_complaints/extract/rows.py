@@ -143,12 +143,13 @@ def as_timestamp(value: Any) -> datetime | None | _Unreadable:
 
 def as_text(value: Any, length: int | None) -> str | None | _Unreadable:
     """A text column's value: text no longer than the column (``length`` None: any length);
-    a number becomes its digits; anything longer, or bytes, is UNREADABLE."""
+    a number becomes its digits; anything longer, or bytes, is UNREADABLE. NUL characters are
+    dropped: PostgreSQL text cannot hold one and it means nothing in a code, name or sentence."""
     if value is None:
         return None
     if isinstance(value, bytes | bytearray | memoryview):
         return UNREADABLE
-    text_value = value if isinstance(value, str) else str(value)
+    text_value = (value if isinstance(value, str) else str(value)).replace("\x00", "")
     if length is not None and len(text_value) > length:
         return UNREADABLE
     return text_value

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.schema import CreateColumn, CreateIndex
 
 from csc_complaints.db import sql
+from csc_complaints.locks import schema_lock
 
 metadata = MetaData()
 
@@ -562,8 +563,6 @@ def create_warehouse_schema(engine) -> None:
     """Create every warehouse table and index that does not exist yet, bring the tables of an
     older version up to date, and ``dim_measure`` up to the measures registry (idempotent; one
     process at a time: two first loads at once raced on CREATE TABLE)."""
-    from csc_complaints.locks import schema_lock
-
     with engine.begin() as conn, schema_lock(conn):
         metadata.create_all(conn)
         _add_missing_columns(conn)
