@@ -201,7 +201,7 @@ def phase_rebuild(params: dict) -> dict:
 
 def phase_copy_floor(params: dict) -> dict:
     """The floor: the extract's source columns copied into bare warehouse tables with COPY."""
-    from sqlalchemy import Column, MetaData, Table, inspect
+    from sqlalchemy import Column, MetaData, Table
     from sqlalchemy.schema import CreateTable
 
     from csc_complaints.db import make_engine
@@ -213,15 +213,8 @@ def phase_copy_floor(params: dict) -> dict:
     warehouse = make_engine(params["warehouse_url"])
     metadata = MetaData()
     tables = {}
-    in_source = {name: {c["name"] for c in inspect(source).get_columns(name)} for name in STAGING}
     for source_table, (staging, _key) in STAGING.items():
-        # The source table's own columns (a complaint's reference, joined by the extract SQL,
-        # is not one of a stage row's).
-        columns = [
-            c.name
-            for c in staging.columns
-            if c.name not in BOOKKEEPING and c.name in in_source[source_table]
-        ]
+        columns = [c.name for c in staging.columns if c.name not in BOOKKEEPING]
         tables[source_table] = Table(
             f"floor_{source_table}",
             metadata,

@@ -29,7 +29,7 @@ administrator, a restored backup), removed from the source, or inserted with an 
 1. `extract_changed_rows`: the daily incremental extract first, so that what the comparison
    finds is only what the high-water mark cannot see.
 2. `compare_with_source`: for each table, the source and the warehouse each add up the rows'
-   fingerprints (an md5 of each row computed by the source database) per range of keys; only
+   fingerprints (a hash of each row computed by the source database) per range of keys; only
    those sums cross the wire. A range that differs is reloaded through the normal extract path
    (upsert: only changed rows are written; staged rows the source no longer has are removed).
    What it found (tables, key ranges, counts; no personal data) is alerted through the usual

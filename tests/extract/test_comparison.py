@@ -117,7 +117,7 @@ def test_the_comparison_finds_and_repairs_what_the_high_water_mark_missed(databa
     staged = _staged(warehouse)
     assert staged["complaints"][3]["channel"] == "phone"
     assert staged["complaint_stages"][5]["deleted_at"] is not None
-    assert staged["complaint_stages"][FAR_KEY]["complaint_reference"] == "CSC-2019-9999"
+    assert staged["complaint_stages"][FAR_KEY]["complaint_id"] == FAR_KEY
     assert 1 not in staged["feedback"]
     assert _marks(warehouse) == marks  # the daily extract goes on from where it was
     with warehouse.connect() as conn:  # RC01's source counts come from the comparison's run

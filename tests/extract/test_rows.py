@@ -167,7 +167,6 @@ def test_values_that_cannot_be_read_are_staged_as_null_and_named_never_quoted():
         "outcome": "upheld" * 10,
         "panel_date": None,
         "panel_report_date": None,
-        "complaint_reference": "CSC-2019-0004",
         "updated_at": "last Tuesday",
         "deleted_at": None,
         "_source_hash": "0" * 32,

@@ -448,7 +448,6 @@ def test_values_a_postgres_source_holds_in_the_wrong_type_are_quarantined_on_eve
             "outcome is longer than 30 characters",
         ), dialect
         assert stages[2]["_unreadable"] is None and stages[2]["team_id"] == 1
-        assert stages[2]["complaint_reference"] == "CSC-2019-0002"
         assert (complaints[5]["qualifying"], complaints[5]["_unreadable"]) == (
             None,
             "qualifying is not true or false",

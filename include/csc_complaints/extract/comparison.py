@@ -8,7 +8,7 @@ weekly by default) finds them:
 
 1. For every incrementally extracted table, the source adds up, per range of
    ``KEY_RANGE`` keys, the number of keys and rows and the fingerprints of its rows
-   (``fingerprints``: the md5 of each row as the extract SQL selects it, computed by the source
+   (``fingerprints``: a hash of each row as the extract SQL selects it, computed by the source
    database); the warehouse adds up the fingerprints staged with the rows. Only these sums,
    a handful of numbers per range, cross the wire, however many rows there are.
 2. A range whose sums differ is reloaded through the normal extract path: every source row in

@@ -38,6 +38,7 @@ log = logging.getLogger(__package__)
 _PG_TIMESTAMP_OIDS = {1114, 1184}  # timestamp, timestamptz: a business date kept as a moment
 _PG_DATE_OID = 1082
 _PG_TEXT_OIDS = {25, 1042, 1043}  # text, char, varchar: ISO kept (stripped), else the marker
+_PG_VARCHAR_OID = 1043
 _PG_INT_OIDS = {21, 23}  # smallint, integer: staging's INTEGER holds them
 _PG_BIGINT_OID = 20  # bigint: staged when within INTEGER's range
 _PG_BOOL_OID = 16
@@ -277,10 +278,12 @@ def _copy_from_postgres(
         probe.execute("SET LOCAL datestyle TO 'ISO, YMD'")
         probe.execute(f"SELECT * FROM ({select_sql}) AS q LIMIT 0")
         types = {column.name: column.type_code for column in probe.description}
+        # A varchar(n)'s n (psycopg2 gives it as the column's internal size; -1: no limit).
+        sizes = {column.name: column.internal_size for column in probe.description}
     shaper.check_selected(types)
     expressions, problems = [], []
     for name in shaper.columns:
-        read = _piped_value(load, name, types[name])
+        read = _piped_value(load, name, types[name], sizes[name])
         if read is None:
             log.info(
                 "extract %s: source column %s is of a type the Python path reads; staging the "
@@ -309,9 +312,12 @@ def _copy_from_postgres(
     return True
 
 
-def _piped_value(load: TableLoad, name: str, type_oid: int) -> tuple[str, str | None] | None:
+def _piped_value(
+    load: TableLoad, name: str, type_oid: int, size: int | None = None
+) -> tuple[str, str | None] | None:
     """(SQL for the staged value, SQL true when it cannot be read) of source column ``name``
-    of type ``type_oid``; None when only the Python path can read it."""
+    of type ``type_oid`` (and declared length ``size``, for a varchar); None when only the
+    Python path can read it."""
     kind = load.shaper.kind[name]
     quoted = f'q."{name}"'
     if kind == "date":
@@ -343,8 +349,8 @@ def _piped_value(load: TableLoad, name: str, type_oid: int) -> tuple[str, str | 
         return None
     as_text = f"CAST({quoted} AS text)"
     length = text_length(load.source_table, name)
-    if length is None:
-        return as_text, None
+    if length is None or (type_oid == _PG_VARCHAR_OID and size is not None and 0 < size <= length):
+        return as_text, None  # nothing the source's column holds can be too long
     return (
         f"CASE WHEN char_length({as_text}) <= {length} THEN {as_text} END",
         f"char_length({as_text}) > {length}",

@@ -95,32 +95,36 @@ def _rejected_rows(rule_code: str, rows: list[dict]) -> list[RejectedRow]:
     ]
 
 
-def _reference_column(source_table: str) -> str | None:
-    """The staging column holding the reference of a row's complaint (None: a table whose rows
-    belong to no complaint: teams, issue categories, feedback)."""
-    table, _key = STAGING[source_table]
-    name = "reference" if source_table == "complaints" else "complaint_reference"
-    return name if name in table.columns else None
-
-
 def complaint_references(
     engine: Engine, council_code: str, rejects: list[RejectedRow]
 ) -> dict[tuple[str, str], str]:
-    """(table, key) -> the reference of the rejected row's complaint, looked up in staging by
-    key (a few rows at a time, by the primary key)."""
+    """(table, key) -> the reference of the rejected row's complaint: a complaint's own, or
+    that of the complaint a stage row, learning action or ombudsman case belongs to (staging
+    holds every complaint the source has, deleted ones too). Looked up by primary key, a few
+    rows at a time. Teams, issue categories and feedback belong to no complaint."""
+    complaints = STAGING["complaints"][0].alias("complaint")
     keys: dict[str, set[int]] = defaultdict(set)
     for reject in rejects:
-        if _reference_column(reject.source_table) and reject.source_key.lstrip("-").isdigit():
+        table = STAGING[reject.source_table][0]
+        if "complaint_id" in table.columns and reject.source_key.lstrip("-").isdigit():
             keys[reject.source_table].add(int(reject.source_key))
     found: dict[tuple[str, str], str] = {}
     with engine.connect() as conn:
         for source_table, wanted in keys.items():
             table, key = STAGING[source_table]
-            column = table.c[_reference_column(source_table)]
-            query = select(table.c[key], column).where(
-                table.c.council_code == council_code,
-                table.c[key].in_(bindparam("keys", expanding=True)),
-                column.is_not(None),
+            query = (
+                select(table.c[key], complaints.c.reference)
+                .join_from(
+                    table,
+                    complaints,
+                    (complaints.c.council_code == table.c.council_code)
+                    & (complaints.c.complaint_id == table.c.complaint_id),
+                )
+                .where(
+                    table.c.council_code == council_code,
+                    table.c[key].in_(bindparam("keys", expanding=True)),
+                    complaints.c.reference.is_not(None),
+                )
             )
             for chunk in batched(sorted(wanted), 1000):
                 for key_value, reference in conn.execute(query, {"keys": chunk}):

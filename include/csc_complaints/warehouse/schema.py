@@ -72,17 +72,11 @@ def _extract_columns() -> list[Column]:
         Column("_source_copies", Integer, nullable=False, default=1),
         Column("_run_id", String(250), nullable=False),
         _unreadable_column(),
-        # md5 (hex) of the row as the source database rendered it when it was extracted
+        # A hash (hex) of the row as the source database rendered it when it was extracted
         # (csc_complaints.extract.fingerprints): the weekly source comparison adds these up by
         # key range and compares them with the source's own sums of the same hashes.
         Column("_source_hash", String(32), nullable=True),
     ]
-
-
-def _complaint_reference() -> Column:
-    """The reference of the row's complaint (e.g. CSC-2019-0042), joined at extract time, so a
-    rejected row is named the way the complaints team searches for it (not personal data)."""
-    return Column("complaint_reference", String(40))
 
 
 # --- staging -------------------------------------------------------------------------------------
@@ -143,7 +137,6 @@ stg_complaint_stages = Table(
     Column("outcome", String(30)),
     Column("panel_date", String(ISO_DATE)),
     Column("panel_report_date", String(ISO_DATE)),
-    _complaint_reference(),
     *_extract_columns(),
     PrimaryKeyConstraint("council_code", "stage_id"),
     Index("ix_stg_complaint_stages_complaint", "council_code", "complaint_id"),
@@ -171,7 +164,6 @@ stg_ombudsman_cases = Table(
     Column("decision_date", String(ISO_DATE)),
     Column("decision", String(60)),
     Column("maladministration", Boolean),
-    _complaint_reference(),
     *_extract_columns(),
     PrimaryKeyConstraint("council_code", "ombudsman_case_id"),
 )
@@ -187,7 +179,6 @@ stg_learning_actions = Table(
     Column("action_text", Text),  # written for publication: printed in the report
     Column("status", String(20)),
     Column("completed_date", String(ISO_DATE)),
-    _complaint_reference(),
     *_extract_columns(),
     PrimaryKeyConstraint("council_code", "action_id"),
 )
@@ -590,8 +581,8 @@ def create_warehouse_schema(engine) -> None:
 
 
 # Tables that gained columns after warehouses were first created (create_all leaves a table
-# that exists alone): the staging tables (``_unreadable``, ``_source_hash``,
-# ``complaint_reference``; ``updated_at`` became nullable) and ``dq_rejects`` (``reference``).
+# that exists alone): the staging tables (``_unreadable``, ``_source_hash``; ``updated_at``
+# became nullable) and ``dq_rejects`` (``reference``).
 UPGRADED_TABLES = (*(table for table, _key in STAGING.values()), dq_rejects)
 
 
