@@ -10,17 +10,19 @@ from csc_complaints.orchestration import (
     DEFAULT_ARGS,
     SOURCE_CONN_ID,
     STAGING_ASSET,
+    STAGING_ASSET_TASK,
     WAREHOUSE_CONN_ID,
+    fail_fast,
 )
-from csc_complaints.settings import load_settings
+from csc_complaints.timetables import SettingCronTimetable
 
 DAG_ID = "complaints_source_comparison"
-SETTINGS = load_settings()
+SCHEDULE_SETTING = "source_comparison_schedule"
 
 DOC = f"""
 ### Children's Social Care complaints: full comparison of the source with staging
 
-Runs `{SETTINGS.source_comparison_schedule}` (setting `source_comparison_schedule`). The daily
+Runs on the schedule of the setting `{SCHEDULE_SETTING}` (weekly by default). The daily
 extract reads only the rows whose `updated_at` is later than its high-water mark, so a row
 edited with an older `updated_at` (a clock out of step, a bulk fix by a database
 administrator, a restored backup), removed from the source, or inserted with an old
@@ -35,7 +37,7 @@ administrator, a restored backup), removed from the source, or inserted with an 
    What it found (tables, key ranges, counts; no personal data) is alerted through the usual
    channels (`complaints_alert_emails` through `smtp_default`, `complaints_alert_webhook`).
 3. `staging_changed`: when neither step changed staging, the run stops here.
-4. `check_staged_rows`: the row checks (DQ rules) on staging, with their alert, as after the
+4. `{STAGING_ASSET_TASK}`: the row checks (DQ rules) on staging, with their alert, as after the
    daily extract; it updates the `{STAGING_ASSET.name}` asset, so `complaints_warehouse`
    rebuilds the figures.
 
@@ -46,8 +48,9 @@ an extract of the same council.
 
 @dag(
     dag_id=DAG_ID,
-    schedule=SETTINGS.source_comparison_schedule,
-    start_date=pendulum.datetime(2026, 1, 1, tz=SETTINGS.timezone),
+    # The cron expression comes from the settings when the schedule is computed, not now.
+    schedule=SettingCronTimetable(SCHEDULE_SETTING),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -56,26 +59,32 @@ an extract of the same council.
 )
 def complaints_source_comparison():
     @task
+    @fail_fast
     def extract_changed_rows(run_id: str | None = None) -> int:
         """The incremental extract (rows changed since the high-water mark), as every day."""
         from csc_complaints.extract import run_extract
         from csc_complaints.orchestration import engine_for
+        from csc_complaints.settings import load_settings
 
+        settings = load_settings()  # before any database is touched
         result = run_extract(
-            engine_for(SOURCE_CONN_ID), engine_for(WAREHOUSE_CONN_ID), load_settings(), run_id
+            engine_for(SOURCE_CONN_ID), engine_for(WAREHOUSE_CONN_ID), settings, run_id
         )
         print(f"extract {run_id}: {result.summary()}")
         return result.rows_written
 
     @task
+    @fail_fast
     def compare_with_source(run_id: str | None = None) -> int:
         """Compare every table with the source by key range; reload what differs; alert."""
         from csc_complaints.extract.comparison import compare_source_with_staging
         from csc_complaints.orchestration import airflow_run_url, engine_for
         from csc_complaints.quality.airflow_alerts import send_comparison_alert_from_airflow
+        from csc_complaints.settings import load_settings
 
+        settings = load_settings()
         result = compare_source_with_staging(
-            engine_for(SOURCE_CONN_ID), engine_for(WAREHOUSE_CONN_ID), load_settings(), run_id
+            engine_for(SOURCE_CONN_ID), engine_for(WAREHOUSE_CONN_ID), settings, run_id
         )
         print(result.summary())
         if result.differing:
@@ -85,16 +94,19 @@ def complaints_source_comparison():
         return result.repaired
 
     @task.short_circuit
+    @fail_fast
     def staging_changed(extracted: int, repaired: int) -> bool:
         """Go on to the row checks and the warehouse build only when staging changed."""
         print(f"rows written by the extract: {extracted}; repaired by the comparison: {repaired}")
         return bool(extracted or repaired)
 
-    @task(outlets=[STAGING_ASSET])
+    @task(task_id=STAGING_ASSET_TASK, outlets=[STAGING_ASSET])
+    @fail_fast
     def check_staged_rows(run_id: str | None = None) -> dict:
         """Row checks (DQ) on staging: quarantine the rows that break a rule, alert."""
         from csc_complaints.orchestration import check_and_alert, engine_for
         from csc_complaints.quality.row_checks import run_row_checks
+        from csc_complaints.settings import load_settings
 
         settings = load_settings()
         warehouse = engine_for(WAREHOUSE_CONN_ID)

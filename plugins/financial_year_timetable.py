@@ -1,4 +1,5 @@
-"""Airflow plugin: registers the ``complaints_annual_report`` DAG's financial-year timetable.
+"""Airflow plugin: registers the timetables read from the settings: the ``complaints_annual_report``
+DAG's financial-year timetable and ``complaints_source_comparison``'s cron from a setting.
 
 The scheduler, the API server and the dag-processor rebuild a serialized DAG's timetable only
 from classes a plugin registers. The class itself lives in the package
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from csc_complaints.timetables import FinancialYearTimetable
+from csc_complaints.timetables import FinancialYearTimetable, SettingCronTimetable
 
 
 class FinancialYearTimetablePlugin(AirflowPlugin):
-    """Registers ``FinancialYearTimetable`` so DAGs that use it can be deserialized."""
+    """Registers the project's timetables so DAGs that use them can be deserialized."""
 
     name = "financial_year_timetable"
-    timetables = [FinancialYearTimetable]
+    timetables = [FinancialYearTimetable, SettingCronTimetable]

@@ -74,6 +74,7 @@ def test_unknown_or_missing_keys_are_refused(tmp_path):
         ("COMPLAINTS_BATCH_SIZE", "0", "batch_size 0"),
         ("COMPLAINTS_EXTRACT_OVERLAP_MINUTES", "-5", "extract_overlap_minutes -5"),
         ("COMPLAINTS_RECOMMENDATION_BELOW_PERCENT", "150", "recommendation_below_percent 150"),
+        ("COMPLAINTS_SOURCE_COMPARISON_SCHEDULE", "every Sunday", "is not a cron expression"),
     ],
 )
 def test_a_value_the_pipeline_cannot_use_is_refused_and_named(variable, value, complaint):
@@ -97,3 +98,20 @@ def test_every_problem_is_listed_at_once_with_the_file_named(tmp_path):
     assert str(other) in message
     for part in ("council_code 'E6'", "batch_size 'lots' is not a whole number", "'2019-20'"):
         assert part in message, message
+
+
+def test_a_key_added_later_may_be_left_out_of_a_councils_file(tmp_path):
+    """A council's own settings file written before ``source_comparison_schedule`` existed
+    still loads, with the key's default; the key can be set in the file or the environment."""
+    text = (load_settings.__globals__["DEFAULT_SETTINGS_FILE"]).read_text()
+    older = tmp_path / "settings.toml"
+    older.write_text(
+        "\n".join(line for line in text.splitlines() if "source_comparison_schedule" not in line)
+    )
+    settings = load_settings({"COMPLAINTS_SETTINGS_FILE": str(older)})
+    assert settings.source_comparison_schedule == "@weekly"
+    env = {
+        "COMPLAINTS_SETTINGS_FILE": str(older),
+        "COMPLAINTS_SOURCE_COMPARISON_SCHEDULE": "0 3 * * 0",
+    }
+    assert load_settings(env).source_comparison_schedule == "0 3 * * 0"

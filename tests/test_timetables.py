@@ -1,5 +1,5 @@
 """The financial-year timetable: run dates, data intervals, backfill ranges, serialization, and
-the settings it reads only when the schedule is needed."""
+the settings it reads only when the schedule is needed; and the cron timetable of a setting."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from airflow.timetables.base import DataInterval, TimeRestriction
 
 from csc_complaints.dates import FinancialYear
 from csc_complaints.settings import PROJECT_ROOT
-from csc_complaints.timetables import FinancialYearTimetable
+from csc_complaints.timetables import FinancialYearTimetable, SettingCronTimetable
 
 PLUGINS = PROJECT_ROOT / "plugins"
 
@@ -135,6 +135,10 @@ def test_airflow_registers_the_timetable_from_the_plugins_folder(tmp_path):
         "table = cls(15, '06:00', 'Europe/London')\n"
         "again = decode_timetable(encode_timetable(table))\n"
         "assert again.serialize() == table.serialize(), again\n"
+        "cls = found['csc_complaints.timetables.SettingCronTimetable']\n"
+        "table = cls('source_comparison_schedule')\n"
+        "again = decode_timetable(encode_timetable(table))\n"
+        "assert again == table, again\n"
         "print('ok')\n"
     )
     env = dict(os.environ)
@@ -184,3 +188,31 @@ def test_broken_settings_fall_back_to_the_default_schedule(monkeypatch, tmp_path
 )
 def test_the_year_of_a_run_comes_from_the_timetable(start, run_after, label):
     assert timetable().financial_year(start, run_after) == FinancialYear.parse(label)
+
+
+def test_a_settings_cron_is_read_when_the_schedule_is_needed(monkeypatch):
+    table = SettingCronTimetable("source_comparison_schedule")  # what the DAG declares
+    assert table.serialize() == {"setting": "source_comparison_schedule"}
+    restriction = TimeRestriction(earliest=london(2026, 1, 1), latest=None, catchup=True)
+    weekly = table.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert weekly.run_after == london(2026, 1, 4)  # the default, @weekly: Sunday midnight
+    monkeypatch.setenv("COMPLAINTS_SOURCE_COMPARISON_SCHEDULE", "30 3 * * 6")
+    saturday = table.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert saturday.run_after == london(2026, 1, 3, 3, 30)  # in the settings' time zone
+    after = table.next_dagrun_info(
+        last_automated_data_interval=saturday.data_interval, restriction=restriction
+    )
+    assert after.run_after == london(2026, 1, 10, 3, 30)
+
+
+def test_a_settings_cron_falls_back_to_its_default_while_the_settings_are_broken(
+    monkeypatch, tmp_path, caplog
+):
+    broken = tmp_path / "settings.toml"
+    broken.write_text("council_code = [unterminated\n")
+    monkeypatch.setenv("COMPLAINTS_SETTINGS_FILE", str(broken))
+    table = SettingCronTimetable("source_comparison_schedule")
+    restriction = TimeRestriction(earliest=london(2026, 1, 1), latest=None, catchup=True)
+    info = table.next_dagrun_info(last_automated_data_interval=None, restriction=restriction)
+    assert info.run_after == london(2026, 1, 4)
+    assert "source_comparison_schedule: the settings cannot be read" in caplog.text

@@ -57,12 +57,14 @@ def headline_figures(
 
 
 def held_back_rows(warehouse: Engine, council_code: str) -> list[HeldBackRow]:
-    """Every row the DQ rules hold back for the council, with its complaint's reference."""
+    """Every row the DQ rules hold back for the council, with its complaint's reference (as
+    the row checks stored it in ``dq_rejects``)."""
     with warehouse.connect() as conn:
-        rows = conn.execute(
-            sql("quality", "rejected_row_references"), {"council_code": council_code}
-        ).all()
-    return [HeldBackRow(*row) for row in rows]
+        rows = conn.execute(sql("quality", "select_rejects"), {"council_code": council_code})
+        return [
+            HeldBackRow(row.rule_code, row.source_table, row.source_key, row.reference)
+            for row in rows
+        ]
 
 
 def describe_held_back(rows: Sequence[HeldBackRow]) -> list[tuple[str, str]]:

@@ -89,6 +89,13 @@ def _convert(key: str, raw: str, type_name: str) -> object:
         ) from exc
 
 
+def _is_cron(expression: str) -> bool:
+    """A cron expression or preset Airflow can schedule by (croniter reads both)."""
+    from croniter import croniter
+
+    return croniter.is_valid(expression.strip())
+
+
 def _problems(values: dict[str, object]) -> dict[str, str]:
     """Each key whose value the pipeline cannot use, with why (empty: all usable)."""
     from csc_complaints.dates import FinancialYear
@@ -148,6 +155,12 @@ def _problems(values: dict[str, object]) -> dict[str, str]:
             except ValueError as exc:
                 key = "report_time" if "report_time" in str(exc) else "report_day_of_april"
                 problems[key] = str(exc)
+    schedule = values["source_comparison_schedule"]
+    if "source_comparison_schedule" not in problems and not _is_cron(schedule):
+        problems["source_comparison_schedule"] = (
+            f"source_comparison_schedule {schedule!r} is not a cron expression like "
+            "'0 3 * * 0' or a preset like '@weekly'"
+        )
     extras = values["extra_recommendations"]
     if not isinstance(extras, dict):
         problems["extra_recommendations"] = "extra_recommendations is not a table"
@@ -193,6 +206,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     )
     if missing:
         raise SettingsError(f"settings file {path}: missing keys {', '.join(missing)}")
+    for name, field_ in names.items():
+        if name not in values and field_.default is not dataclasses.MISSING:
+            values[name] = field_.default
 
     overridden = set()
     for key in names:

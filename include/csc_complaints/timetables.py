@@ -1,4 +1,5 @@
-"""The financial-year timetable of the ``complaints_annual_report`` DAG.
+"""The timetables of the DAGs whose schedule is a setting: the financial-year timetable of
+``complaints_annual_report``, and ``SettingCronTimetable`` (``complaints_source_comparison``).
 
 Each run's data interval is one financial year (local midnight 1 April to local midnight the
 next 1 April) and the run happens in April just after that year ends, on the day and at the time
@@ -161,3 +162,76 @@ class FinancialYearTimetable(Timetable):
         if restriction.latest is not None and year.start > schedule.local_date(restriction.latest):
             return None  # past the DAG's end_date (or the backfill's --to-date)
         return self.info_for(year, schedule)
+
+
+class SettingCronTimetable(Timetable):
+    """Runs on a cron expression (or preset such as ``@weekly``) held by a setting, in the
+    settings' time zone: ``complaints_source_comparison`` on ``source_comparison_schedule``.
+
+    As ``FinancialYearTimetable``, the setting is read when the schedule is needed, never when
+    the DAG file is parsed; while the settings cannot be read it falls back to the setting's
+    default and says so (the run's first task then fails on the settings error and alerts).
+    Each run is a point in time (Airflow's ``CronTriggerTimetable``: no data interval).
+    """
+
+    periodic = True
+    can_be_scheduled = True
+
+    def __init__(self, setting: str) -> None:
+        self.setting = setting
+
+    def cron(self) -> Timetable:
+        """Airflow's cron timetable for the setting's value now."""
+        from airflow.timetables.trigger import CronTriggerTimetable
+
+        from csc_complaints.settings import Settings, load_settings
+
+        try:
+            settings = load_settings()
+            expression, zone = getattr(settings, self.setting), settings.timezone
+        except ValueError as exc:  # SettingsError
+            (field,) = (f for f in dataclasses.fields(Settings) if f.name == self.setting)
+            expression, zone = field.default, ReportSchedule().timezone
+            log.warning(
+                "%s: the settings cannot be read (%s); using %s until they are fixed",
+                self.setting,
+                exc,
+                expression,
+            )
+        return CronTriggerTimetable(expression, timezone=zone)
+
+    @property
+    def description(self) -> str:
+        return f"On the cron schedule of the setting {self.setting}"
+
+    @property
+    def summary(self) -> str:
+        return f"setting {self.setting}"
+
+    def serialize(self) -> dict[str, Any]:
+        return {"setting": self.setting}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> SettingCronTimetable:
+        return cls(data["setting"])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SettingCronTimetable):
+            return NotImplemented
+        return self.setting == other.setting
+
+    def __hash__(self) -> int:
+        return hash(self.setting)
+
+    def infer_manual_data_interval(self, *, run_after: pendulum.DateTime) -> DataInterval:
+        return self.cron().infer_manual_data_interval(run_after=run_after)
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_data_interval: DataInterval | None,
+        restriction: TimeRestriction,
+    ) -> DagRunInfo | None:
+        return self.cron().next_dagrun_info(
+            last_automated_data_interval=last_automated_data_interval, restriction=restriction
+        )
