@@ -5,14 +5,13 @@ the figures; the next comparison finds nothing and stops before the row checks."
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
 
 from csc_complaints.db import make_engine
 from csc_complaints.warehouse.schema import stats_headlines, stg_complaints, stg_feedback
-from tests.airflow_harness import airflow_home, dags_test
+from tests.airflow_harness import airflow_home, dags_test, with_alert_channels
 from tests.dags.test_end_to_end import airflow_uri
 from tests.quality.dataset import CANARY, execute, seed_lax_source
 
@@ -38,10 +37,7 @@ def test_rows_behind_the_high_water_mark_are_found_repaired_and_rebuilt(
     env = airflow_home(
         tmp_path, airflow_uri(source_url), airflow_uri(warehouse_url), tmp_path / "output"
     )
-    extras = quote(json.dumps({"disable_ssl": True, "disable_tls": True}))
-    env["AIRFLOW_CONN_SMTP_DEFAULT"] = f"smtp://{smtp.host}:{smtp.port}/?__extra__={extras}"
-    env["AIRFLOW_VAR_COMPLAINTS_ALERT_EMAILS"] = "duty-engineer@council.example"
-    env["AIRFLOW_CONN_COMPLAINTS_ALERT_WEBHOOK"] = webhook_url
+    with_alert_channels(env, smtp, webhook_url)
 
     dags_test(env, "complaints_extract")
     dags_test(env, "complaints_warehouse")
