@@ -62,15 +62,9 @@ def complaints_source_comparison():
     @fail_fast
     def extract_changed_rows(run_id: str | None = None) -> int:
         """The incremental extract (rows changed since the high-water mark), as every day."""
-        from csc_complaints.extract import run_extract
-        from csc_complaints.orchestration import engine_for
-        from csc_complaints.settings import load_settings
+        from csc_complaints.orchestration import extract_changed_rows as extract
 
-        settings = load_settings()  # before any database is touched
-        result = run_extract(
-            engine_for(SOURCE_CONN_ID), engine_for(WAREHOUSE_CONN_ID), settings, run_id
-        )
-        print(f"extract {run_id}: {result.summary()}")
+        result = extract(run_id)
         return result.rows_written
 
     @task
@@ -104,14 +98,9 @@ def complaints_source_comparison():
     @fail_fast
     def check_staged_rows(run_id: str | None = None) -> dict:
         """Row checks (DQ) on staging: quarantine the rows that break a rule, alert."""
-        from csc_complaints.orchestration import check_and_alert, engine_for
-        from csc_complaints.quality.row_checks import run_row_checks
-        from csc_complaints.settings import load_settings
+        from csc_complaints.orchestration import check_staged_rows as check
 
-        settings = load_settings()
-        warehouse = engine_for(WAREHOUSE_CONN_ID)
-        result = run_row_checks(warehouse, settings, run_id, settings.output_path)
-        return check_and_alert(result, DAG_ID, run_id, warehouse)
+        return check(DAG_ID, run_id)
 
     extracted = extract_changed_rows()
     repaired = compare_with_source()

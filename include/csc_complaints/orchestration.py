@@ -201,6 +201,31 @@ def airflow_run_url(dag_id: str, run_id: str) -> str | None:
     return f"{base.rstrip('/')}/dags/{quote(dag_id)}/runs/{quote(run_id, safe='')}"
 
 
+def extract_changed_rows(run_id: str):
+    """A task's incremental extract from ``complaints_source`` into ``complaints_warehouse``
+    (the settings are read first, before either database is touched); its summary printed."""
+    from csc_complaints.extract import run_extract
+    from csc_complaints.settings import load_settings
+
+    settings = load_settings()
+    result = run_extract(
+        engine_for(SOURCE_CONN_ID), engine_for(WAREHOUSE_CONN_ID), settings, run_id
+    )
+    print(f"extract {run_id}: {result.summary()}")
+    return result
+
+
+def check_staged_rows(dag_id: str, run_id: str) -> dict:
+    """A task's row checks on the council's staging, with their alert; the gate's verdict."""
+    from csc_complaints.quality.row_checks import run_row_checks
+    from csc_complaints.settings import load_settings
+
+    settings = load_settings()
+    warehouse = engine_for(WAREHOUSE_CONN_ID)
+    result = run_row_checks(warehouse, settings, run_id, settings.output_path)
+    return check_and_alert(result, dag_id, run_id, warehouse)
+
+
 def check_and_alert(result, dag_id: str, run_id: str, warehouse) -> dict:
     """Send the alerts a quality result calls for and return what the gate task needs."""
     from csc_complaints.quality.airflow_alerts import send_alerts_from_airflow

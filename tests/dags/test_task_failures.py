@@ -106,8 +106,9 @@ def test_a_source_that_does_not_match_the_extract_sql_fails_at_once(
 def test_a_failure_alert_never_quotes_a_value_from_the_source(
     new_sqlite_database, tmp_path, smtp_server, webhook_server
 ):
-    """The source's change stamp holds personal data typed in the wrong field: the extract
-    stops, and the alert names the row but not what it holds."""
+    """The source's key holds personal data typed in the wrong field: the extract stops (a row
+    without a key it can stage cannot be tracked; any other unreadable value is quarantined by
+    DQ11 instead), and the alert names the table but not what the row holds."""
     source_url, warehouse_url = new_sqlite_database(), new_sqlite_database()
     log = _extract_from_broken_source(
         tmp_path,
@@ -115,7 +116,7 @@ def test_a_failure_alert_never_quotes_a_value_from_the_source(
         warehouse_url,
         smtp_server,
         webhook_server,
-        f"UPDATE complaints SET updated_at = '{CANARY}' WHERE complaint_id = 2",
+        f"UPDATE complaints SET complaint_id = '{CANARY}' WHERE complaint_id = 2",
     )
     inbox, posted = smtp_server[1], webhook_server[1]
 

@@ -14,13 +14,10 @@ from sqlalchemy import Engine
 
 from csc_complaints.orchestration import ALERT_EMAILS_VARIABLE, SMTP_CONN_ID, WEBHOOK_CONN_ID
 from csc_complaints.quality.alerts import (
-    NO_CHANNEL,
-    AlertDeliveryError,
     AlertOutcome,
     SmtpSettings,
-    channels_configured,
     compose_comparison_alert,
-    deliver,
+    deliver_if_configured,
     parse_recipients,
     send_alerts,
 )
@@ -117,14 +114,9 @@ def send_comparison_alert_from_airflow(
     Airflow (call inside a task); returns the subject sent."""
     smtp, recipients, webhook = alert_channels()
     subject, text, payload = compose_comparison_alert(result, dag_id, run_id, airflow_run_url)
-    if not channels_configured(smtp, recipients, webhook):
-        log.warning("alerts are off (%s), not sent: %s", NO_CHANNEL, subject)
-        return subject
-    try:
-        deliver(subject, text, payload, smtp, recipients, webhook)
-    except AlertDeliveryError as exc:
-        raise AlertDeliveryError(f"source comparison alert: {exc}") from exc
-    log.info("alert sent: %s", subject)
+    what = "source comparison alert"
+    if deliver_if_configured(subject, text, payload, smtp, recipients, webhook, what):
+        log.info("alert sent: %s", subject)
     return subject
 
 

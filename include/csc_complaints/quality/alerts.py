@@ -278,6 +278,27 @@ def deliver(
         raise AlertDeliveryError("; ".join(errors) or "no recipients and no webhook configured")
 
 
+def deliver_if_configured(
+    subject: str,
+    text: str,
+    payload: dict[str, Any],
+    smtp: SmtpSettings | None,
+    recipients: list[str],
+    webhook_url: str | None,
+    what: str,
+) -> bool:
+    """``deliver``, naming ``what`` in a delivery error; False (and a warning) when no channel
+    is configured, so nothing was sent."""
+    if not channels_configured(smtp, recipients, webhook_url):
+        log.warning("alerts are off (%s), not sent: %s", NO_CHANNEL, subject)
+        return False
+    try:
+        deliver(subject, text, payload, smtp, recipients, webhook_url)
+    except AlertDeliveryError as exc:
+        raise AlertDeliveryError(f"{what}: {exc}") from exc
+    return True
+
+
 def compose_comparison_alert(
     result: ComparisonResult, dag_id: str, run_id: str, airflow_run_url: str | None = None
 ) -> tuple[str, str, dict[str, Any]]:
@@ -367,17 +388,11 @@ def send_alerts(
             result, dag_id, run_id, fresh, unchanged, airflow_run_url
         )
         outcome.subject, outcome.text, outcome.payload = subject, text, payload
-        if not channels_configured(smtp, recipients, webhook_url):
+        what = f"alert for {', '.join(u.unit for u in fresh)}"
+        if not deliver_if_configured(subject, text, payload, smtp, recipients, webhook_url, what):
             # Alerts are off (a laptop's `make run`): nothing is remembered, so the alert goes
             # out once a channel is configured. The findings are in dq_rejects and the outputs.
-            log.warning("alerts are off (%s), not sent: %s", NO_CHANNEL, subject)
             return outcome
-        try:
-            deliver(subject, text, payload, smtp, recipients, webhook_url)
-        except AlertDeliveryError as exc:
-            raise AlertDeliveryError(
-                f"alert for {', '.join(u.unit for u in fresh)}: {exc}"
-            ) from exc
         outcome.sent = True
         outcome.reported = [u.unit for u in fresh]
         log.info("alert sent for %s (%s)", ", ".join(outcome.reported), subject)
