@@ -7,7 +7,7 @@ organisational learning, and the awkward parts of real data the pipeline must ha
 deletions, late edits to closed years, cases carried over from one year to the next, cases still
 open at the end, responses whose timeliness depends on a bank holiday).
 
-Every generated row is clean under the row checks DQ01-DQ10 of docs/quality.md; errors are injected
+Every generated row is clean under the row checks DQ01-DQ12 of docs/quality.md; errors are injected
 separately. The output is a pure function of the configuration: the same seed gives the same rows,
 byte for byte, whatever the batch size or the database.
 
