@@ -17,7 +17,7 @@ RUN_DAGS_FLAGS := $(if $(filter-out 0 false no,$(VERBOSE)),--verbose)
 
 export GX_ANALYTICS_ENABLED := False
 
-.PHONY: install airflow-db demo run test lint format bench clean
+.PHONY: install airflow-db browser-deps demo run test lint format bench clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +26,13 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+# axe-core for the browser tests, pinned by package.json / package-lock.json (npm registry).
+browser-deps: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --silent --no-audit --no-fund
 	touch $@
 
 airflow-db: install
@@ -40,7 +47,7 @@ demo: airflow-db
 run: airflow-db
 	@$(CLI) run-dags --fy $(FY) --approve $(APPROVE) $(RUN_DAGS_FLAGS)
 
-test: airflow-db
+test: airflow-db browser-deps
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
@@ -55,4 +62,4 @@ bench: airflow-db
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .airflow data output
+	rm -rf $(VENV) .airflow data output node_modules
