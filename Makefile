@@ -23,9 +23,9 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 # axe-core for the browser tests, pinned by package.json / package-lock.json (npm registry).

@@ -361,6 +361,79 @@ def test_breaking_one_rule_fires_only_that_rule(pipeline, case):
     assert _headlines(p.warehouse) == _expected_headlines(p.warehouse, expected_facts)
 
 
+@pytest.mark.parametrize(
+    ("statement", "blank_row", "referrers"),
+    [
+        (
+            "UPDATE teams SET service_area = '   ' WHERE team_id = 2",
+            ("teams", "2"),
+            "SELECT 'complaint_stages', stage_id FROM complaint_stages WHERE team_id = 2"
+            " UNION ALL SELECT 'feedback', feedback_id FROM feedback WHERE team_id = 2"
+            " UNION ALL SELECT 'learning_actions', action_id FROM learning_actions"
+            " WHERE team_id = 2",
+        ),
+        (
+            "UPDATE issue_categories SET label = '' WHERE code = (SELECT MIN(code) FROM"
+            " issue_categories WHERE code IN (SELECT issue FROM complaints))",
+            None,
+            "SELECT 'complaints', complaint_id FROM complaints WHERE issue = (SELECT MIN(code)"
+            " FROM issue_categories WHERE code IN (SELECT issue FROM complaints))",
+        ),
+    ],
+    ids=["team-without-service-area", "issue-category-without-label"],
+)
+def test_a_blank_required_value_rejects_the_row_and_every_row_that_refers_to_it(
+    pipeline, statement, blank_row, referrers
+):
+    """A team or issue category whose required text is blank is rejected (DQ12), and the rows
+    that refer to it are rejected too (DQ07), named by their keys: nothing is counted under a
+    team without a service area, and no RC rule fails as a knock-on (the by-team tables still
+    add up to the headlines)."""
+    p = pipeline()
+    execute(p.source, statement)
+    with p.source.connect() as conn:
+        live = {
+            ("complaints", str(k))
+            for (k,) in conn.execute(
+                text("SELECT complaint_id FROM complaints WHERE deleted_at IS NULL")
+            )
+        }
+        referring = {(t, str(k)) for t, k in conn.execute(text(referrers))}
+        if blank_row is None:  # an issue category: keyed by its code
+            (code,) = conn.execute(
+                text(
+                    "SELECT MIN(code) FROM issue_categories WHERE code IN"
+                    " (SELECT issue FROM complaints)"
+                )
+            ).one()
+            blank_row = ("issue_categories", str(code))
+    p.extract("run-1")
+    checks = p.row_checks("run-1")
+    rejects = _rejects(p.warehouse)
+    assert ("DQ12", *blank_row) in rejects
+    dq07 = {(t, k) for rule, t, k in rejects if rule == "DQ07"}
+    # Rows of deleted complaints are not judged; every other referring row is rejected.
+    staged = _staged(p.warehouse)
+    expected = {
+        (t, k)
+        for t, k in referring
+        if staged[t][k].get("deleted_at") is None
+        and (
+            "complaint_id" not in staged[t][k]
+            or ("complaints", str(staged[t][k]["complaint_id"])) in live
+        )
+    }
+    assert expected and dq07 == expected, checks.summary()
+    assert any("is itself rejected (DQ12" in r.message for r in checks.rejects)
+    build = p.build("run-1")
+    recon = p.reconcile("run-1", build.changed_years)
+    year = recon.years["2019/20"]
+    assert {r.code for r in year.failed_rules} == {"DQ07", "DQ12"}, recon.summary()
+    assert recon.critical_failures == [] and year.draft
+    expected_facts = _expected_fact_keys(p.warehouse)
+    assert _fact_keys(p.warehouse) == expected_facts
+
+
 def test_a_corrected_row_loads_on_the_next_extract(pipeline):
     p = pipeline()
     execute(p.source, "UPDATE complaint_stages SET outcome = NULL WHERE stage_id = 101")
@@ -420,6 +493,11 @@ ODD_STAGING = [
     "UPDATE stg_learning_actions SET complaint_id = NULL WHERE action_id = 401",
     "UPDATE stg_learning_actions SET complaint_id = 999, agreed_date = '2019-8-01'"
     " WHERE action_id = 402",
+    # A team and an issue category that exist but are blank where a value is required (DQ12):
+    # references to them are references to a missing row.
+    "UPDATE stg_teams SET service_area = '  ' WHERE team_id = 2",
+    "UPDATE stg_issue_categories SET label = ''"
+    " WHERE code = (SELECT MIN(code) FROM stg_issue_categories)",
 ]
 
 
