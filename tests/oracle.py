@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 import holidays
@@ -20,6 +21,7 @@ from sqlalchemy import create_engine, select
 
 from csc_complaints.warehouse import schema as wh
 from csc_complaints_demo.models import (
+    Complainant,
     Complaint,
     ComplaintStage,
     Feedback,
@@ -43,6 +45,9 @@ TIMELINESS = {
 }
 
 Stats = dict[str, dict[tuple, object]]
+
+# What a missing category is published as (relationship, channel, Ombudsman decision).
+NOT_RECORDED = "not recorded"
 
 
 def as_date(value) -> date | None:
@@ -86,6 +91,24 @@ def working_days(start: date, end: date) -> int:
     return count
 
 
+def one_decimal(value: Decimal) -> float:
+    """``value`` to one decimal place, a half rounded up (2.25 -> 2.3)."""
+    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def mean_and_median(values: list[int]) -> tuple[float, float]:
+    """Mean and median to one decimal place, half up; an even count's median is the mean of
+    the middle two."""
+    ordered = sorted(values)
+    n = len(ordered)
+    mean = Decimal(sum(ordered)) / Decimal(n)
+    if n % 2:
+        median = Decimal(ordered[n // 2])
+    else:
+        median = Decimal(ordered[n // 2 - 1] + ordered[n // 2]) / Decimal(2)
+    return one_decimal(mean), one_decimal(median)
+
+
 def _rows(conn, model) -> list[dict]:
     return [dict(row._mapping) for row in conn.execute(select(model.__table__))]
 
@@ -97,6 +120,12 @@ def expected_stats(source_url: str) -> Stats:
         with engine.connect() as conn:
             teams = {row["team_id"]: row for row in _rows(conn, Team)}
             labels = {row["code"]: row["label"] for row in _rows(conn, IssueCategory)}
+            # Only the relationship, and only of a complainant record that is not deleted.
+            relationship_of = {
+                row["complainant_id"]: row["relationship"]
+                for row in _rows(conn, Complainant)
+                if row["deleted_at"] is None
+            }
             complaints = _rows(conn, Complaint)
             stages = _rows(conn, ComplaintStage)
             feedback = _rows(conn, Feedback)
@@ -129,14 +158,27 @@ def expected_stats(source_url: str) -> Stats:
     issues: Counter = Counter()
     feedback_by_team: Counter = Counter()
     timeliness: dict[tuple, list[int]] = {}
+    by_relationship: Counter = Counter()
+    by_channel: Counter = Counter()
+    escalation: Counter = Counter()
+    response_days: dict[tuple, list[int]] = {}
+    ombudsman_decisions: Counter = Counter()
+    learning_by_team: Counter = Counter()
 
     for c in complaints:
         fy = financial_year(as_date(c["received_date"]))
         if c["qualifying"]:
             headlines[(fy, "complaints_received")] += 1
             issues[(fy, c["issue"], labels[c["issue"]])] += 1
+            relationship = relationship_of.get(c["complainant_id"]) or NOT_RECORDED
+            by_relationship[(fy, relationship)] += 1
+            by_channel[(fy, c["channel"] or NOT_RECORDED)] += 1
         else:
             headlines[(fy, "non_qualifying_received")] += 1
+
+    stages_of: dict[int, set[int]] = {}
+    for s in stages:
+        stages_of.setdefault(s["complaint_id"], set()).add(int(s["stage"]))
 
     for s in stages:
         stage = int(s["stage"])
@@ -144,11 +186,17 @@ def expected_stats(source_url: str) -> Stats:
         fy_requested = financial_year(as_date(s["requested_date"]))
         headlines[(fy_requested, f"stage{stage}_received")] += 1
         received_by_team[(fy_requested, stage, area, team)] += 1
+        if stage in (1, 2):
+            escalation[(fy_requested, stage, "n")] += 1
+            if stage + 1 in stages_of[s["complaint_id"]]:
+                escalation[(fy_requested, stage, "escalated")] += 1
         response = as_date(s["response_date"])
         if response is not None:
             fy_response = financial_year(response)
             headlines[(fy_response, f"stage{stage}_decisions")] += 1
             outcomes_by_team[(fy_response, stage, area, team, s["outcome"])] += 1
+            days = working_days(as_date(s["requested_date"]), response)
+            response_days.setdefault((fy_response, stage), []).append(days)
         for measure, (measure_stage, start_col, end_col, target) in TIMELINESS.items():
             if measure_stage != stage:
                 continue
@@ -172,11 +220,18 @@ def expected_stats(source_url: str) -> Stats:
         decided = as_date(o["decision_date"])
         if decided is not None:
             headlines[(financial_year(decided), "ombudsman_determined")] += 1
+            decision = (financial_year(decided), o["decision"] or NOT_RECORDED)
+            ombudsman_decisions[(*decision, "cases")] += 1
             if o["maladministration"]:
                 headlines[(financial_year(decided), "ombudsman_maladministration")] += 1
+                ombudsman_decisions[(*decision, "maladministration")] += 1
 
     for a in learning:
-        headlines[(financial_year(as_date(a["agreed_date"])), "learning_actions_agreed")] += 1
+        fy = financial_year(as_date(a["agreed_date"]))
+        headlines[(fy, "learning_actions_agreed")] += 1
+        learning_by_team[(fy, *team_of(a), "agreed")] += 1
+        if a["status"] == "completed":
+            learning_by_team[(fy, *team_of(a), "completed")] += 1
 
     return {
         "stats_headlines": _nonzero(headlines),
@@ -189,6 +244,24 @@ def expected_stats(source_url: str) -> Stats:
             for key, (responses, within) in timeliness.items()
             if responses != 0
         },
+        "stats_complaints_by_relationship": _nonzero(by_relationship),
+        "stats_complaints_by_channel": _nonzero(by_channel),
+        "stats_escalation": _pairs(escalation, "n", "escalated"),
+        "stats_response_days": {
+            key: (len(days), *mean_and_median(days)) for key, days in response_days.items()
+        },
+        "stats_ombudsman_decisions": _pairs(ombudsman_decisions, "cases", "maladministration"),
+        "stats_learning_actions": _pairs(learning_by_team, "agreed", "completed"),
+    }
+
+
+def _pairs(counter: Counter, total: str, part: str) -> dict[tuple, tuple[int, int]]:
+    """``{key: (total, part)}`` from a counter keyed ``(*key, total)`` and ``(*key, part)``:
+    every key with a non-zero total (the part of a key is never more than its total)."""
+    return {
+        key[:-1]: (n, counter[(*key[:-1], part)])
+        for key, n in counter.items()
+        if key[-1] == total and n != 0
     }
 
 
@@ -196,8 +269,32 @@ def _nonzero(counter: Counter) -> dict[tuple, int]:
     return {key: value for key, value in counter.items() if value != 0}
 
 
+# The newer stats tables with more than one figure a row: (table, key columns, figure columns),
+# read as (first figure, second figure, ...); a row whose first figure is zero is dropped.
+PAIRED_LAYOUTS = (
+    ("stats_escalation", ("financial_year", "stage"), ("complaints", "escalated")),
+    (
+        "stats_response_days",
+        ("financial_year", "stage"),
+        ("responses", "mean_working_days", "median_working_days"),
+    ),
+    ("stats_ombudsman_decisions", ("financial_year", "decision"), ("cases", "maladministration")),
+    (
+        "stats_learning_actions",
+        ("financial_year", "service_area", "team"),
+        ("agreed", "completed"),
+    ),
+)
+
+
+def _number(value) -> int | float:
+    """A stats figure as the oracle writes it: whole numbers as int, tenths as float."""
+    number = float(value)
+    return int(number) if isinstance(value, int) else round(number, 1)
+
+
 def stats_from_warehouse(warehouse_url: str, council_code: str) -> Stats:
-    """The six stats_* tables of one council, in the shape of ``expected_stats`` (zeros dropped)."""
+    """Every stats_* table of one council, in the shape of ``expected_stats`` (zeros dropped)."""
     layouts = {
         wh.stats_headlines: (("financial_year", "measure"), "value"),
         wh.stats_received_by_team: (
@@ -212,6 +309,9 @@ def stats_from_warehouse(warehouse_url: str, council_code: str) -> Stats:
         wh.stats_feedback_by_team: (("financial_year", "kind", "service_area", "team"), "received"),
     }
     result: Stats = {}
+    for name in ("stats_complaints_by_relationship", "stats_complaints_by_channel"):
+        column = "relationship" if "relationship" in name else "channel"
+        layouts[wh.metadata.tables[name]] = (("financial_year", column), "complaints")
     engine = create_engine(warehouse_url)
     try:
         with engine.connect() as conn:
@@ -231,6 +331,16 @@ def stats_from_warehouse(warehouse_url: str, council_code: str) -> Stats:
                 for r in rows
                 if r.responses != 0
             }
+            for table, key_columns, value_columns in PAIRED_LAYOUTS:
+                table = wh.metadata.tables[table]
+                rows = conn.execute(select(table).where(table.c.council_code == council_code))
+                result[table.name] = {
+                    tuple(int(m[c]) if c == "stage" else m[c] for c in key_columns): tuple(
+                        _number(m[c]) for c in value_columns
+                    )
+                    for m in (row._mapping for row in rows)
+                    if m[value_columns[0]] != 0
+                }
     finally:
         engine.dispose()
     return result

@@ -121,6 +121,7 @@ def _complaint(**changes) -> dict:
         "qualifying": 1,
         "issue": "communication",
         "channel": "email",
+        "relationship": "parent",
         "updated_at": "2020-04-20 09:00:00",
         "deleted_at": None,
     }
@@ -140,6 +141,7 @@ def test_a_source_row_is_shaped_into_a_staging_row():
         "qualifying": True,  # 0/1 flags become booleans
         "issue": "communication",
         "channel": "email",
+        "relationship": "parent",
         "updated_at": datetime(2020, 4, 20, 9, 0),
         "deleted_at": None,
         "_unreadable": None,

@@ -26,6 +26,10 @@ CORRUPTIONS = {
         " AND measure = 'complaints_received'",
         f"UPDATE stats_issues SET complaints = complaints + 1 WHERE {C}"
         " AND issue = 'communication'",
+        f"UPDATE stats_complaints_by_relationship SET complaints = complaints + 1 WHERE {C}"
+        " AND relationship = 'parent'",
+        f"UPDATE stats_complaints_by_channel SET complaints = complaints + 1 WHERE {C}"
+        " AND channel = 'email'",
     ],
     "RC04": [
         f"UPDATE stats_issues SET complaints = complaints + 1 WHERE {C}"
@@ -39,6 +43,31 @@ CORRUPTIONS = {
         f"UPDATE stats_timeliness SET responses = responses + 1 WHERE {C}"
         " AND measure = 'stage1_within_20wd'"
     ],
+    "RC08": [
+        f"UPDATE stats_complaints_by_channel SET complaints = complaints + 1 WHERE {C}"
+        " AND channel = 'email'"
+    ],
+    "RC09": [f"UPDATE stats_escalation SET complaints = complaints + 1 WHERE {C} AND stage = 1"],
+    "RC10": [f"UPDATE stats_response_days SET responses = responses - 1 WHERE {C} AND stage = 2"],
+    "RC11": [
+        f"UPDATE stats_ombudsman_decisions SET maladministration = 0 WHERE {C}"
+        " AND decision = 'upheld'"
+    ],
+    "RC12": [
+        f"UPDATE stats_learning_actions SET agreed = agreed + 1 WHERE {C} AND team = 'Fostering'"
+    ],
+}
+
+# rule -> the discrepancy's message when CORRUPTIONS breaks it (the small dataset's figures).
+NEW_RULE_MESSAGES = {
+    "RC08": "RC08 2019/20: complaints by channel sum to 6, complaints received 5",
+    "RC09": "RC09 2019/20 stage 1: escalation counts 6 complaints, of which 1 escalated;"
+    " stage received 5",
+    "RC10": "RC10 2019/20 stage 2: response times count 0 responses, stage decisions 1",
+    "RC11": "RC11 2019/20: Ombudsman decisions by outcome sum to 0 maladministration,"
+    " maladministration decisions 1",
+    "RC12": "RC12 2019/20: learning actions by team sum to 3 agreed (1 completed),"
+    " learning actions agreed 2",
 }
 
 
@@ -211,3 +240,24 @@ def test_rc01_names_the_rows_it_cannot_account_for_and_the_alert_lists_them(pipe
     _, units = failing_units(result)
     _, text, _ = compose_alert(result, "complaints_warehouse", "run-2", units, [])
     assert "RC01 learning_actions: unaccounted for: action_id 401 (CSC-2019-0001)" in text
+
+
+@pytest.mark.parametrize("code", sorted(NEW_RULE_MESSAGES))
+def test_the_newer_tables_rules_name_their_figures_in_the_alert(pipeline, code):
+    """RC08-RC12 (relationship and channel, escalation, response days, Ombudsman decisions,
+    learning actions): the clean build passes them; a broken figure fails exactly that rule,
+    and the alert quotes the expected and the observed figure."""
+    from csc_complaints.quality.alerts import compose_alert, failing_units
+
+    p, build = _built(pipeline)
+    clean = p.reconcile("run-1", build.changed_years)
+    assert not clean.years["2019/20"].failed_rules, clean.summary()
+    execute(p.warehouse, *CORRUPTIONS[code])
+    result = p.reconcile("run-2", build.changed_years)
+    failed = result.years["2019/20"].failed_rules
+    assert [r.code for r in failed] == [code], result.summary()
+    assert [d["message"] for d in failed[0].discrepancies] == [NEW_RULE_MESSAGES[code]]
+    _, units = failing_units(result)
+    _, text, payload = compose_alert(result, "complaints_warehouse", "run-2", units, [])
+    assert NEW_RULE_MESSAGES[code] in text
+    assert f"expected {failed[0].expected}" in text and f"observed {failed[0].observed}" in text

@@ -225,7 +225,7 @@ def build_report(
     the draft. ``reconciliation.json`` is first written again from the warehouse's record when
     missing or stale (``current_reconciliation``).
     """
-    from csc_complaints.report.figures import load_year
+    from csc_complaints.report.figures import last_extract_date, load_history, load_year
     from csc_complaints.report.html import render_html
     from csc_complaints.report.pdf import render_pdf
     from csc_complaints.report.sections import build_document
@@ -251,7 +251,9 @@ def build_report(
             f"the warehouse holds no stats for {year.label} (council {settings.council_code})"
         )
     prior = load_year(warehouse_engine, settings.council_code, year.prior, learning=False)
-    document = build_document(current, prior, settings, reconciliation)
+    history = load_history(warehouse_engine, settings.council_code, year)
+    as_at = last_extract_date(warehouse_engine, settings.council_code)
+    document = build_document(current, prior, settings, reconciliation, history, as_at)
     draft = not final
 
     directory = year_directory(output, year)

@@ -48,9 +48,79 @@ def _wrap(label: str, width: float, font: str) -> str:
     return "\n".join(lines)
 
 
+LINE_PLOT_HEIGHT = 150
+
+
+def _line_drawing(chart: Chart, width: float, font: str):
+    """A line chart: the categories (years) across, one line per series, each point labelled.
+    A point with nothing to measure (None) is left out of its line."""
+    from reportlab.graphics.charts.legends import Legend
+    from reportlab.graphics.charts.lineplots import LinePlot
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.widgets.markers import makeMarker
+    from reportlab.lib import colors
+
+    palette = (*SERIES_COLOURS, "#00703c", "#d4351c", "#912b88")
+    legend_height = 14 * len(chart.series) + 6
+    axis_height = 20
+    height = LINE_PLOT_HEIGHT + legend_height + axis_height + 10
+    drawing = Drawing(width, height, initialFontName=font)
+    plot = LinePlot()
+    plot.x = 40
+    plot.y = axis_height
+    plot.width = width - plot.x - 30
+    plot.height = LINE_PLOT_HEIGHT
+    plot.data = [
+        [(i, v) for i, v in enumerate(values) if v is not None] or [(0, 0)]
+        for _, values in chart.series
+    ]
+    present = [v for _, values in chart.series for v in values if v is not None]
+    top, step = _nice_max(math.ceil(max(present, default=0)))
+    plot.yValueAxis.valueMin = 0
+    plot.yValueAxis.valueMax = top
+    plot.yValueAxis.valueStep = step
+    plot.yValueAxis.labels.fontName = font
+    plot.yValueAxis.labels.fontSize = LABEL_SIZE
+    plot.yValueAxis.visibleGrid = True
+    plot.yValueAxis.gridStrokeColor = colors.HexColor("#dddddd")
+    plot.xValueAxis.valueMin = -0.3
+    plot.xValueAxis.valueMax = len(chart.categories) - 0.7
+    plot.xValueAxis.valueSteps = list(range(len(chart.categories)))
+    plot.xValueAxis.labels.fontName = font
+    plot.xValueAxis.labels.fontSize = LABEL_SIZE
+    categories = chart.categories
+    plot.xValueAxis.labelTextFormat = lambda i: categories[int(round(i))]
+    for index, _series in enumerate(chart.series):
+        line = plot.lines[index]
+        line.strokeColor = colors.HexColor(palette[index % len(palette)])
+        line.strokeWidth = 1.5
+        line.symbol = makeMarker("FilledCircle", size=4)
+        line.symbol.fillColor = line.strokeColor
+    drawing.add(plot)
+
+    legend = Legend()
+    legend.x = plot.x
+    legend.y = height - 4
+    legend.alignment = "right"
+    legend.columnMaximum = len(chart.series)
+    legend.dx = 8
+    legend.dy = 8
+    legend.fontName = font
+    legend.fontSize = LABEL_SIZE
+    legend.boxAnchor = "nw"
+    legend.colorNamePairs = [
+        (colors.HexColor(palette[i % len(palette)]), label)
+        for i, (label, _) in enumerate(chart.series)
+    ]
+    drawing.add(legend)
+    return drawing
+
+
 def drawing_for(chart: Chart, width: float, font: str = FONT):
     """A reportlab Drawing of ``chart``, ``width`` points wide and as tall as it needs, its
     text in ``font``."""
+    if chart.style == "line":
+        return _line_drawing(chart, width, font)
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.shapes import Drawing
@@ -129,7 +199,11 @@ def split_to_fit(chart: Chart, width: float, max_height: float, font: str = FONT
     """``chart`` as one or more charts, each drawn no taller than ``max_height`` points (in
     ``font``), so a council with many teams gets its chart over several pages rather than a
     layout error."""
-    if len(chart.categories) <= 1 or drawing_for(chart, width, font).height <= max_height:
+    if (
+        chart.style == "line"  # a fixed height: five years always fit
+        or len(chart.categories) <= 1
+        or drawing_for(chart, width, font).height <= max_height
+    ):
         return [chart]
     half = len(chart.categories) // 2
     parts = []

@@ -64,13 +64,16 @@ class Table:
 
 @dataclass(frozen=True)
 class Chart:
-    """A horizontal bar chart: one bar per series for each category."""
+    """A horizontal bar chart (one bar per series for each category), or with ``style`` "line"
+    a line chart (one line per series across the categories, e.g. years)."""
 
     kind: ClassVar[str] = "chart"
     title: str
     categories: tuple[str, ...]
-    series: tuple[tuple[str, tuple[int, ...]], ...]  # (legend label, values)
+    series: tuple[tuple[str, tuple[int, ...]], ...]  # (legend label, values); a line chart's
+    # values may be percentages, and None where a year has nothing to measure
     alt: str  # the text alternative, with every number of the chart
+    style: str = "bar"  # bar | line
 
 
 Block = Heading | Paragraph | Bullets | Texts | Table | Chart

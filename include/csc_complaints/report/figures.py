@@ -47,6 +47,16 @@ class YearFigures:
     feedback: dict[str, list[TeamCount]] = field(default_factory=dict)  # kind -> teams
     timeliness: dict[str, tuple[int, int]] = field(default_factory=dict)  # -> (responses, within)
     learning: list[LearningAction] = field(default_factory=list)
+    # The newer tables (docs/warehouse.md), read by csc_complaints.report.sections.insights.
+    by_relationship: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
+    escalation: dict[int, tuple[int, int]] = field(default_factory=dict)  # -> (began, escalated)
+    response_days: dict[int, tuple[int, float, float]] = field(default_factory=dict)  # -> (n,
+    # mean, median working days)
+    ombudsman_decisions: dict[str, tuple[int, int]] = field(default_factory=dict)  # -> (cases,
+    # of which maladministration)
+    learning_by_team: list[tuple[str, str, int, int]] = field(default_factory=list)  # (area,
+    # team, agreed, completed)
 
     def headline(self, measure: str) -> int:
         return self.headlines.get(measure, 0)
@@ -134,9 +144,58 @@ def load_year(
         figures.feedback = dict(feedback)
         for row in _rows(connection, "stats_timeliness", params):
             figures.timeliness[row.measure] = (int(row.responses), int(row.within_target))
+        for row in _rows(connection, "stats_complaints_by_relationship", params):
+            figures.by_relationship[row.relationship] = int(row.complaints)
+        for row in _rows(connection, "stats_complaints_by_channel", params):
+            figures.by_channel[row.channel] = int(row.complaints)
+        for row in _rows(connection, "stats_escalation", params):
+            figures.escalation[int(row.stage)] = (int(row.complaints), int(row.escalated))
+        for row in _rows(connection, "stats_response_days", params):
+            figures.response_days[int(row.stage)] = (
+                int(row.responses),
+                float(row.mean_working_days),
+                float(row.median_working_days),
+            )
+        for row in _rows(connection, "stats_ombudsman_decisions", params):
+            figures.ombudsman_decisions[row.decision] = (int(row.cases), int(row.maladministration))
+        figures.learning_by_team = [
+            (r.service_area, r.team, int(r.agreed), int(r.completed))
+            for r in _rows(connection, "stats_learning_actions", params)
+        ]
         if learning:
             figures.learning = [
                 LearningAction(r.service_area, r.team, r.agreed_date, r.action_text or "")
                 for r in _rows(connection, "learning_actions", params)
             ]
     return figures
+
+
+def load_history(
+    engine: Engine, council_code: str, year: FinancialYear, years: int = 5
+) -> list[YearFigures]:
+    """The figures of up to ``years`` financial years ending with ``year``, oldest first: those
+    the warehouse holds, back to the first year it has none for (the five-year trends)."""
+    history = []
+    for _ in range(years):
+        figures = load_year(engine, council_code, year, learning=False)
+        if not figures.present:
+            break
+        history.append(figures)
+        year = year.prior
+    return list(reversed(history))
+
+
+def last_extract_date(engine: Engine, council_code: str):
+    """The date the council's last successful extract finished (the date as-at figures stand
+    at), or None before any."""
+    with engine.connect() as connection:
+        value = connection.execute(
+            sql("report", "last_extract_finished"), {"council_code": council_code}
+        ).scalar()
+    if value is None:
+        return None
+    if isinstance(value, str):
+        from datetime import datetime
+
+        value = datetime.fromisoformat(value)
+    return value.date()

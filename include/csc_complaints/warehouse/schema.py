@@ -24,6 +24,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
@@ -119,6 +120,9 @@ stg_complaints = Table(
     Column("qualifying", Boolean),
     Column("issue", String(40)),
     Column("channel", String(20)),
+    # The complainant's relationship to the child (a category, joined by the extract SQL): the
+    # only thing taken from the complainant, whose table never leaves the source.
+    Column("relationship", String(40)),
     *_extract_columns(),
     PrimaryKeyConstraint("council_code", "complaint_id"),
 )
@@ -303,6 +307,7 @@ fact_complaints = Table(
     Column("qualifying", Boolean, nullable=False),
     Column("issue", String(40), nullable=True),
     Column("channel", String(20), nullable=True),
+    Column("relationship", String(40), nullable=True),
 )
 
 # The working-day durations fact_stages.sql computes for each stage row, by the two dates of the
@@ -463,6 +468,56 @@ stats_timeliness = _stats(
     key=("measure",),
 )
 
+# Added for the report's newer sections (docs/warehouse.md). A category the source left empty
+# (NULL or '') is counted as NOT_RECORDED.
+NOT_RECORDED = "not recorded"
+
+stats_complaints_by_relationship = _stats(
+    "stats_complaints_by_relationship",
+    Column("relationship", String(40), nullable=False),
+    Column("complaints", Integer, nullable=False),
+    key=("relationship",),
+)
+stats_complaints_by_channel = _stats(
+    "stats_complaints_by_channel",
+    Column("channel", String(20), nullable=False),
+    Column("complaints", Integer, nullable=False),
+    key=("channel",),
+)
+stats_escalation = _stats(
+    "stats_escalation",
+    Column("stage", Integer, nullable=False),  # 1 or 2
+    Column("complaints", Integer, nullable=False),  # stage rows requested in the year
+    Column("escalated", Integer, nullable=False),  # of those, with a next-stage row (as at build)
+    key=("stage",),
+)
+stats_response_days = _stats(
+    "stats_response_days",
+    Column("stage", Integer, nullable=False),
+    Column("responses", Integer, nullable=False),
+    # Working days requested_date -> response_date, to one decimal place, a half rounded up
+    # (worked out in whole tenths by the SQL). A float, not a NUMERIC: SQLite would store a
+    # NUMERIC 4.0 as the integer 4, so the two databases would print it differently.
+    Column("mean_working_days", Float, nullable=False),
+    Column("median_working_days", Float, nullable=False),
+    key=("stage",),
+)
+stats_ombudsman_decisions = _stats(
+    "stats_ombudsman_decisions",
+    Column("decision", String(60), nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("maladministration", Integer, nullable=False),
+    key=("decision",),
+)
+stats_learning_actions = _stats(
+    "stats_learning_actions",
+    Column("service_area", String(100), nullable=False),
+    Column("team", String(100), nullable=False),
+    Column("agreed", Integer, nullable=False),
+    Column("completed", Integer, nullable=False),  # status 'completed' as at the build
+    key=("team",),
+)
+
 # The one list of the stats tables: the build, the report's figures and the CSV open data read it.
 STATS_TABLES = (
     stats_headlines,
@@ -471,6 +526,12 @@ STATS_TABLES = (
     stats_issues,
     stats_feedback_by_team,
     stats_timeliness,
+    stats_complaints_by_relationship,
+    stats_complaints_by_channel,
+    stats_escalation,
+    stats_response_days,
+    stats_ombudsman_decisions,
+    stats_learning_actions,
 )
 
 # The measures registry (csc_complaints.measures) as SQL can read it: SQL cannot import Python,
@@ -581,9 +642,10 @@ def create_warehouse_schema(engine) -> None:
 
 
 # Tables that gained columns after warehouses were first created (create_all leaves a table
-# that exists alone): the staging tables (``_unreadable``, ``_source_hash``; ``updated_at``
-# became nullable) and ``dq_rejects`` (``reference``).
-UPGRADED_TABLES = (*(table for table, _key in STAGING.values()), dq_rejects)
+# that exists alone): the staging tables (``_unreadable``, ``_source_hash``, and
+# ``stg_complaints.relationship``; ``updated_at`` became nullable), ``dq_rejects``
+# (``reference``) and ``fact_complaints`` (``relationship``).
+UPGRADED_TABLES = (*(table for table, _key in STAGING.values()), dq_rejects, fact_complaints)
 
 
 def _add_missing_columns(conn) -> None:

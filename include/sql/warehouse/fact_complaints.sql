@@ -5,10 +5,11 @@
 -- Stage 1 received (RC03) and the like. It comes back on the next build once the source is put
 -- right. RC01 counts it as held back (expectations/rc_warehouse.json).
 INSERT INTO fact_complaints (
-  council_code, complaint_id, received_date, received_fy, qualifying, issue, channel
+  council_code, complaint_id, received_date, received_fy, qualifying, issue, channel,
+  relationship
 )
 SELECT c.council_code, c.complaint_id, c.received_date, rd.financial_year,
-       c.qualifying, c.issue, c.channel
+       c.qualifying, c.issue, c.channel, c.relationship
 FROM stg_complaints c
 JOIN dim_date rd ON rd.date_key = c.received_date
 WHERE c.council_code = :council_code

@@ -56,6 +56,7 @@ def _printable_chart(chart: Chart) -> Chart:
         tuple(printable(c) for c in chart.categories),
         tuple((printable(label), values) for label, values in chart.series),
         chart.alt,
+        chart.style,
     )
 
 

@@ -7,7 +7,8 @@ function here, its template, and its place in ``SECTIONS``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date
 from functools import partial
 
 from csc_complaints.report.document import Block, Document
@@ -16,6 +17,7 @@ from csc_complaints.report.reconciliation import Reconciliation
 from csc_complaints.report.sections import (
     annex,
     front_matter,
+    insights,
     issues,
     learning,
     ombudsman,
@@ -32,6 +34,7 @@ from csc_complaints.settings import Settings
 Section = Callable[[ReportContext], list[Block]]
 
 SECTIONS: tuple[Section, ...] = (
+    insights.at_a_glance,
     front_matter.introduction,
     front_matter.the_law,
     front_matter.complaints_team,
@@ -47,8 +50,14 @@ SECTIONS: tuple[Section, ...] = (
     partial(teams.feedback_by_team, kind="compliment"),
     outcomes.complaint_outcomes,
     ombudsman.ombudsman_complaints,
+    insights.ombudsman_outcomes,
     learning.organisational_learning,
+    insights.learning_followed_through,
     performance.performance_against_the_procedure,
+    insights.response_times,
+    insights.escalation,
+    insights.who_complained_and_how,
+    insights.five_year_trends,
     recommendations.further_recommendations,
     annex.annex,
 )
@@ -59,9 +68,20 @@ def build_document(
     prior: YearFigures,
     settings: Settings,
     reconciliation: Reconciliation,
+    history: Sequence[YearFigures] = (),
+    as_at: date | None = None,
 ) -> Document:
-    """The whole report for ``current``; ``prior`` is compared only when ``prior.present``."""
-    report = ReportContext(current, prior if prior.present else None, settings, reconciliation)
+    """The whole report for ``current``; ``prior`` is compared only when ``prior.present``.
+    ``history``: up to five years ending with ``current`` (the trends); ``as_at``: the last
+    successful extract's date."""
+    report = ReportContext(
+        current,
+        prior if prior.present else None,
+        settings,
+        reconciliation,
+        tuple(history),
+        as_at,
+    )
     words = wording("document")
     return Document(
         title_lines=tuple(words.text("title_lines").splitlines()),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TypeVar
 
 from csc_complaints.report import sentences as say
@@ -27,6 +28,10 @@ class ReportContext:
     prior: YearFigures | None  # None when the warehouse holds no figures for last year
     settings: Settings
     reconciliation: Reconciliation
+    # Up to five years ending with this one, oldest first (the five-year trends); empty: this
+    # year alone.
+    history: tuple[YearFigures, ...] = ()
+    as_at: date | None = None  # the last successful extract's date: what as-at figures stand at
 
     @property
     def year_label(self) -> str:

@@ -1,0 +1,11 @@
+-- Qualifying complaints received in each financial year, by the complainant's relationship to
+-- the child (carried on the complaint by the extract); none recorded counts as 'not recorded'
+-- (csc_complaints.warehouse.schema.NOT_RECORDED).
+INSERT INTO new_stats_complaints_by_relationship (
+  council_code, financial_year, relationship, complaints
+)
+SELECT c.council_code, c.received_fy, COALESCE(NULLIF(c.relationship, ''), 'not recorded'),
+       COUNT(*)
+FROM fact_complaints c
+WHERE c.council_code = :council_code AND c.qualifying
+GROUP BY c.council_code, c.received_fy, COALESCE(NULLIF(c.relationship, ''), 'not recorded')
