@@ -35,9 +35,10 @@ default): the run's data interval is that year, 1 April to 1 April
    reconciliation rule cannot be approved: the task fails and names each problem.
    `COMPLAINTS_AUTO_APPROVE=true` (for `make demo` only) approves without a person and says so
    in the task log.
-4. `publish_final_report`: rebuilds the report without the DRAFT mark; the final files replace
-   the draft in one rename, and the published figures are recorded (RC07 then warns on any
-   later change to them).
+4. `publish_final_report`: rebuilds the report without the DRAFT mark, its cover and metadata
+   saying "Approved by <name>, <role> on <date>" (the approver and time from step 3, the role
+   from the setting `sign_off_role`); the final files replace the draft in one rename, and the
+   published figures are recorded (RC07 then warns on any later change to them).
 
 Past years: `airflow backfill create --dag-id {DAG_ID}
 --from-date 2018-04-01 --to-date 2019-04-01` (one run per financial year starting between
@@ -107,16 +108,21 @@ def complaints_annual_report():
 
     @task
     @fail_fast
-    def publish_final_report(financial_year: str, run_id: str | None = None) -> str:
-        """Replace the draft with the final report and record the published figures."""
+    def publish_final_report(
+        financial_year: str, approval: dict | None = None, run_id: str | None = None
+    ) -> str:
+        """Replace the draft with the final report, saying who approved it and when (the
+        approval task's response), and record the published figures."""
         from csc_complaints.orchestration import engine_for
         from csc_complaints.quality.reconciliation import record_published_figures
         from csc_complaints.report.build import build_report
+        from csc_complaints.report.sign_off import SignOff
         from csc_complaints.settings import load_settings
 
         settings = load_settings()
+        sign_off = SignOff.from_response(approval or {}, settings.sign_off_role, settings.timezone)
         engine = engine_for(WAREHOUSE_CONN_ID)
-        result = build_report(engine, settings, financial_year, final=True)
+        result = build_report(engine, settings, financial_year, final=True, sign_off=sign_off)
         record_published_figures(engine, settings.council_code, financial_year, run_id or "")
         print(f"final report published: {result.pdf} (sha256 {result.pdf_sha256})")
         return str(result.pdf)
@@ -124,7 +130,7 @@ def complaints_annual_report():
     year = check_year_ready()
     draft = build_draft_report(year)
     draft >> approve_report
-    approve_report >> publish_final_report(year)
+    approve_report >> publish_final_report(year, approve_report.output)
 
 
 complaints_annual_report()

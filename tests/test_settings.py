@@ -115,3 +115,66 @@ def test_a_key_added_later_may_be_left_out_of_a_councils_file(tmp_path):
         "COMPLAINTS_SOURCE_COMPARISON_SCHEDULE": "0 3 * * 0",
     }
     assert load_settings(env).source_comparison_schedule == "0 3 * * 0"
+
+
+def test_the_report_settings_of_the_reference_council():
+    settings = load_settings({})
+    assert settings.service_area_order[:2] == [
+        "Early Intervention & First Contact",
+        "Safeguarding & LATC",
+    ]
+    assert settings.issue_phrases["Provision of information"] == "the provision of information"
+    assert (
+        "[Review of Outcome of Complaints Made to Ombudsman]("
+        in settings.kpi_notes_for("2019/20")[0]
+    )
+    assert settings.kpi_notes_for("2018/19") == []
+    assert settings.publication_url.startswith("https://")
+    assert settings.sign_off_role
+    # The council's order first, then what it does not list, alphabetically.
+    keys = sorted(
+        [
+            ("Zebra", "b"),
+            ("Safeguarding", "Safeguarding Team B"),
+            ("Alpha", "a"),
+            ("Early Intervention & First Contact", "Keeping Families Together"),
+        ],
+        key=lambda pair: settings.order_key(*pair),
+    )
+    assert [area for area, _ in keys] == [
+        "Early Intervention & First Contact",
+        "Safeguarding",
+        "Alpha",
+        "Zebra",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "complaint"),
+    [
+        ('publication_url = "https://', 'publication_url = "www.', "is not a web address"),
+        ("(https://democracy", "(democracy", "a link in"),
+        ('"Safeguarding & LATC",', "3,", "service_area_order is not a list of texts"),
+        ('"2019/20" = [\n  "Full', '"2019-20" = [\n  "Full', "kpi_notes: "),
+    ],
+)
+def test_a_report_setting_the_pipeline_cannot_use_is_refused(tmp_path, replace, by, complaint):
+    text = (load_settings.__globals__["DEFAULT_SETTINGS_FILE"]).read_text()
+    assert replace in text
+    other = tmp_path / "settings.toml"
+    other.write_text(text.replace(replace, by, 1))
+    with pytest.raises(SettingsError, match=complaint):
+        load_settings({"COMPLAINTS_SETTINGS_FILE": str(other)})
+
+
+def test_an_older_file_without_the_report_settings_still_loads(tmp_path):
+    """Files written before the report's order, phrases, notes, address and role existed."""
+    text = (load_settings.__globals__["DEFAULT_SETTINGS_FILE"]).read_text()
+    head, _, tail = text.partition("# The council's own order")
+    older = tmp_path / "settings.toml"
+    older.write_text(head + "[extra_recommendations]\n")
+    settings = load_settings({"COMPLAINTS_SETTINGS_FILE": str(older)})
+    assert settings.service_area_order == [] and settings.kpi_notes == {}
+    assert settings.publication_url == "" and settings.sign_off_role == "Complaints Manager"
+    # With no order set, alphabetical whatever the case.
+    assert settings.order_key("a", "y") < settings.order_key("B", "x")

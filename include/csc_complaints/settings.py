@@ -31,6 +31,12 @@ class SettingsError(ValueError):
 
 # ONS (GSS) area codes: a country letter and eight digits, e.g. E06000005 (Darlington).
 ONS_CODE = re.compile(r"^[A-Z][0-9]{8}$")
+# A web address the report may print or link to.
+WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+# A link inside a text of the settings: [the words linked](https://...).
+LINK = re.compile(r"\[([^\[\]]+)\]\(([^()\s]+)\)")
+# Texts that may be left empty.
+MAY_BE_EMPTY = {"council_code", "publication_url"}  # (the code has its own message)
 TIMESCALES = (
     ("stage1_target_wd", "stage1_extended_wd"),
     ("stage2_target_wd", "stage2_extended_wd"),
@@ -65,6 +71,20 @@ class Settings:
     extra_recommendations: dict[str, list[str]] = field(default_factory=dict)
     # When complaints_source_comparison runs (a cron expression or preset such as "@weekly").
     source_comparison_schedule: str = "@weekly"
+    # The council's own order of its service areas and teams in the report (names not listed
+    # follow, alphabetically).
+    service_area_order: list[str] = field(default_factory=list)
+    team_order: list[str] = field(default_factory=list)
+    # How an issue reads inside a sentence, by its label ("the outcome of ...").
+    issue_phrases: dict[str, str] = field(default_factory=dict)
+    # Paragraphs a council adds under the key performance indicator for a year; a link is
+    # written [text](https://...).
+    kpi_notes: dict[str, list[str]] = field(default_factory=dict)
+    # Where the council publishes the accessible HTML version and the open data (https URL;
+    # empty: the report does not say).
+    publication_url: str = ""
+    # The role printed beside the name of the person who signs the report off.
+    sign_off_role: str = "Complaints Manager"
 
     @property
     def output_path(self) -> Path:
@@ -74,6 +94,18 @@ class Settings:
 
     def recommendations_for(self, financial_year: str) -> list[str]:
         return list(self.extra_recommendations.get(financial_year, []))
+
+    def kpi_notes_for(self, financial_year: str) -> list[str]:
+        return list(self.kpi_notes.get(financial_year, []))
+
+    def order_key(self, service_area: str, team: str = "") -> tuple:
+        """Sorts service areas, and teams within them, in the council's order
+        (``service_area_order``, ``team_order``); names not listed follow, alphabetically."""
+
+        def place(name: str, order: list[str]) -> tuple[int, str]:
+            return (order.index(name), "") if name in order else (len(order), name.lower())
+
+        return (*place(service_area, self.service_area_order), *place(team, self.team_order))
 
 
 def _convert(key: str, raw: str, type_name: str) -> object:
@@ -113,8 +145,14 @@ def _problems(values: dict[str, object]) -> dict[str, str]:
             problems[key] = f"{key} {value!r} is not a number"
         elif expected == "str" and not isinstance(value, str):
             problems[key] = f"{key} {value!r} is not text"
-        elif expected == "str" and not value.strip() and key != "council_code":
+        elif expected == "str" and not value.strip() and key not in MAY_BE_EMPTY:
             problems[key] = f"{key} is empty"
+        elif expected == "list[str]" and not _texts(value):
+            problems[key] = f"{key} is not a list of texts"
+        elif expected == "dict[str, str]" and not (
+            isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+        ):
+            problems[key] = f"{key} is not a table of texts"
     if "council_code" not in problems and not ONS_CODE.match(str(values["council_code"])):
         problems["council_code"] = (
             f"council_code {values['council_code']!r} is not an ONS code like E06000005 "
@@ -161,20 +199,37 @@ def _problems(values: dict[str, object]) -> dict[str, str]:
             f"source_comparison_schedule {schedule!r} is not a cron expression like "
             "'0 3 * * 0' or a preset like '@weekly'"
         )
-    extras = values["extra_recommendations"]
-    if not isinstance(extras, dict):
-        problems["extra_recommendations"] = "extra_recommendations is not a table"
-    else:
-        for label, texts in extras.items():
+    url = values["publication_url"]
+    if "publication_url" not in problems and url.strip() and not WEB_ADDRESS.match(url):
+        problems["publication_url"] = (
+            f"publication_url {url!r} is not a web address like https://www.example.gov.uk/page"
+        )
+    for key in ("extra_recommendations", "kpi_notes"):
+        by_year = values[key]
+        if not isinstance(by_year, dict):
+            problems[key] = f"{key} is not a table"
+            continue
+        for label, texts in by_year.items():
             try:
                 FinancialYear.parse(label)
             except ValueError as exc:
-                problems["extra_recommendations"] = f"extra_recommendations: {exc}"
-            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
-                problems["extra_recommendations"] = (
-                    f"extra_recommendations {label!r} is not a list of texts"
+                problems[key] = f"{key}: {exc}"
+            if not _texts(texts):
+                problems[key] = f"{key} {label!r} is not a list of texts"
+            elif bad := [t for t in texts if not links_are_web_addresses(t)]:
+                problems[key] = (
+                    f"{key} {label!r}: a link in {bad[0]!r} is not a web address (https://...)"
                 )
     return problems
+
+
+def _texts(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(t, str) for t in value)
+
+
+def links_are_web_addresses(text: str) -> bool:
+    """Every ``[text](address)`` link in a settings text points at an http(s) address."""
+    return all(WEB_ADDRESS.match(address) for _, address in LINK.findall(text))
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
@@ -195,7 +250,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise SettingsError(f"settings file {path}: unknown keys {', '.join(unknown)}")
-    values.setdefault("extra_recommendations", {})
+    for key in ("extra_recommendations", "kpi_notes", "issue_phrases"):
+        values.setdefault(key, {})
     # A key with a default may be left out of a council's file (added in a later version).
     missing = sorted(
         n
@@ -209,11 +265,13 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     for name, field_ in names.items():
         if name not in values and field_.default is not dataclasses.MISSING:
             values[name] = field_.default
+        elif name not in values and field_.default_factory is not dataclasses.MISSING:
+            values[name] = field_.default_factory()
 
     overridden = set()
     for key in names:
         raw = env.get(f"{ENV_PREFIX}{key.upper()}")
-        if raw is not None and key != "extra_recommendations":
+        if raw is not None and str(names[key].type) in {"int", "float", "str"}:
             values[key] = _convert(key, raw, str(names[key].type))
             overridden.add(key)
     problems = _problems(values)

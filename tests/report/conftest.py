@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -98,6 +98,13 @@ LEARNING = {
         "It was agreed strategies would be implemented to reduce the number of changes of "
         "social worker.",
     ],
+}
+# The Complaints Manager's approval of a final report, as Airflow's approval task returns it.
+APPROVAL = {
+    "chosen_options": ["Approve"],
+    "params_input": {},
+    "responded_at": datetime(2020, 4, 20, 9, 30, 15, tzinfo=UTC),
+    "responded_by_user": {"id": "jsmith", "name": "Jane Smith"},
 }
 RUN = "test-report"
 EXTRACT_FINISHED = datetime(2020, 4, 10, 5, 0)
@@ -390,6 +397,14 @@ def record_reconciliation(
         rules=tuple(results),
     )
     store_reconciled_years(engine, code, [recorded])
+
+
+def sign_off(settings=None):
+    """The sign-off of ``APPROVAL`` (20 April 2020, Jane Smith), with the settings' role."""
+    from csc_complaints.report.sign_off import SignOff
+
+    settings = settings or load_settings({})
+    return SignOff.from_response(APPROVAL, settings.sign_off_role, settings.timezone)
 
 
 @pytest.fixture(scope="session")

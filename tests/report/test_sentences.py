@@ -126,19 +126,49 @@ def test_zero_is_said_as_not_receiving_any():
     )
 
 
-def test_issues_ranked_most_second_least():
+def test_issues_ranked_most_second_least_one_paragraph_each():
+    """As the seed: one paragraph per issue, its rank and then its count."""
     text = say.issue_sentences(
         [("Communication", 12, 15), ("Staff attitude/behaviour", 23, 18), ("Other", 1, None)],
         PFY,
         TH,
     )
-    assert text[:2] == [
-        "Staff attitude/behaviour was the most commonly complained about issue.",
-        "The Council received 23 complaints about this issue, an increase from 18 in 2018/19.",
+    assert text == [
+        "Staff attitude/behaviour was the most commonly complained about issue. The Council "
+        "received 23 complaints about this issue, an increase from 18 in 2018/19.",
+        "The second most complained about issue was communication. The Council received 12 "
+        "complaints about this issue, a decrease from 15 in 2018/19.",
+        "The least complained about issue was other. The Council received one complaint about "
+        "this issue.",
     ]
-    assert text[2] == "The second most complained about issue was communication."
-    assert text[4] == "The least complained about issue was other."
-    assert text[5] == "The Council received one complaint about this issue."
+
+
+def test_an_issue_reads_as_its_phrase_says():
+    """The setting issue_phrases keeps the seed's "the" where it has one."""
+    phrases = {
+        "Outcome of a decision/assessment": "the outcome of a decision/assessment",
+        "Provision of information": "the provision of information",
+    }
+    text = say.issue_sentences(
+        [
+            ("Communication", 12, 15),
+            ("Outcome of a decision/assessment", 7, 9),
+            ("Provision of information", 1, 4),
+            ("Breach of confidentiality", 4, 0),
+        ],
+        PFY,
+        TH,
+        phrases,
+    )
+    assert text[1] == (
+        "The second most complained about issue was the outcome of a decision/assessment. The "
+        "Council received seven complaints about this issue, a decrease from nine in 2018/19."
+    )
+    assert text[2].startswith("The third most complained about issue was breach of ")
+    assert text[3].startswith("The least complained about issue was the provision of information.")
+    # A phrase that opens a sentence gets its capital letter.
+    (only,) = say.issue_sentences([("Outcome of a decision/assessment", 2, None)], PFY, TH, phrases)
+    assert only.startswith("The outcome of a decision/assessment was the only issue complained")
 
 
 def test_ties_are_said_as_ties():
@@ -155,13 +185,17 @@ def test_ties_are_said_as_ties():
     )
     assert (
         "The joint second most complained about issues were communication and "
-        "service/provision, with 12 complaints about each." in text
+        "service/provision, with 12 complaints about each. Complaints about communication "
+        "numbered 12, a decrease from 15 in 2018/19. Complaints about service/provision "
+        "numbered 12, a decrease from 21 in 2018/19." in text
     )
-    assert (
-        "The joint least complained about issues were breach of confidentiality and provision "
-        "of information, with one complaint about each." in text
+    assert any(
+        t.startswith(
+            "The joint least complained about issues were breach of confidentiality and "
+            "provision of information, with one complaint about each."
+        )
+        for t in text
     )
-    assert "Complaints about service/provision numbered 12, a decrease from 21 in 2018/19." in text
     assert not any("third" in t for t in text)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
 from csc_complaints.report.reconciliation import Reconciliation, read_reconciliation
+from csc_complaints.report.sign_off import SignOff, SignOffMissing
 from csc_complaints.settings import Settings
 
 
@@ -216,10 +217,13 @@ def build_report(
     financial_year: str,
     output_dir: Path | str | None = None,
     final: bool = False,
+    sign_off: SignOff | None = None,
 ) -> ReportResult:
     """Write ``<output>/<YYYY-YY>/annual-report-<YYYY-YY>.pdf``, ``.html`` and ``csv/*.csv``.
 
-    ``final=False`` marks every page DRAFT. ``final=True`` (after sign-off) is refused with
+    ``final=False`` marks every page DRAFT. ``final=True`` (after sign-off) needs the
+    ``sign_off`` (who approved it and when: its cover and metadata say so, and its creation
+    date is the approval's; ``SignOffMissing`` without it), and is refused with
     ``ReportBlocked`` while the year has rejected rows, failed critical rules, no reconciliation
     or a reconciliation of other figures than it holds; otherwise the unmarked files replace
     the draft. ``reconciliation.json`` is first written again from the warehouse's record when
@@ -244,6 +248,8 @@ def build_report(
         )
     if final and blockers:
         raise ReportBlocked(f"{year.label} cannot be signed off: " + "; ".join(blockers))
+    if final and sign_off is None:
+        raise SignOffMissing(f"a final {year.label} report needs who approved it and when")
 
     current = load_year(warehouse_engine, settings.council_code, year)
     if not current.present:
@@ -253,7 +259,15 @@ def build_report(
     prior = load_year(warehouse_engine, settings.council_code, year.prior, learning=False)
     history = load_history(warehouse_engine, settings.council_code, year)
     as_at = last_extract_date(warehouse_engine, settings.council_code)
-    document = build_document(current, prior, settings, reconciliation, history, as_at)
+    document = build_document(
+        current,
+        prior,
+        settings,
+        reconciliation,
+        history,
+        as_at,
+        sign_off=sign_off if final else None,
+    )
     draft = not final
 
     directory = year_directory(output, year)

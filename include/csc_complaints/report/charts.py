@@ -13,10 +13,15 @@ from csc_complaints.report.document import Chart
 from csc_complaints.report.wording import wording
 
 FONT = "Helvetica"  # the SVG's (a browser's own sans); the PDF passes its embedded font
-LABEL_SIZE = 8
-# GOV.UK palette: blue for this year, dark grey for last year (both pass contrast on white).
-SERIES_COLOURS = ("#1d70b8", "#505a5f")
-BAR_HEIGHT = 9
+LABEL_SIZE = 8  # points in the PDF
+# In the HTML the chart is drawn at its display size in CSS pixels (its viewBox), with text as
+# large as the page's body text (16px): it is never scaled down on a normal screen.
+HTML_WIDTH = 760  # the page's column (52rem less its padding) is 784px
+HTML_LABEL_SIZE = 16
+# This year dark blue, last year light blue: told apart in greyscale too (a contrast of 3.8:1
+# between them), and each at least 3:1 against the white page (WCAG 1.4.11, non-text contrast).
+SERIES_COLOURS = ("#003078", "#5694ca")
+BAR_HEIGHT = 9  # at LABEL_SIZE; everything scales with the label size
 GROUP_GAP = 8
 
 
@@ -32,14 +37,14 @@ def _nice_max(value: int) -> tuple[int, int]:
     return top, step
 
 
-def _wrap(label: str, width: float, font: str) -> str:
+def _wrap(label: str, width: float, font: str, size: float = LABEL_SIZE) -> str:
     """Break a category label onto lines no wider than ``width`` points."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     lines, line = [], ""
     for word in label.split():
         candidate = f"{line} {word}".strip()
-        if line and stringWidth(candidate, font, LABEL_SIZE) > width:
+        if line and stringWidth(candidate, font, size) > width:
             lines.append(line)
             line = word
         else:
@@ -51,9 +56,10 @@ def _wrap(label: str, width: float, font: str) -> str:
 LINE_PLOT_HEIGHT = 150
 
 
-def _line_drawing(chart: Chart, width: float, font: str):
+def _line_drawing(chart: Chart, width: float, font: str, size: float = LABEL_SIZE):
     """A line chart: the categories (years) across, one line per series, each point labelled.
-    A point with nothing to measure (None) is left out of its line."""
+    A point with nothing to measure (None) is left out of its line. Text at ``size``; the
+    plot's margins and height scale with it."""
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.charts.lineplots import LinePlot
     from reportlab.graphics.shapes import Drawing
@@ -61,15 +67,16 @@ def _line_drawing(chart: Chart, width: float, font: str):
     from reportlab.lib import colors
 
     palette = (*SERIES_COLOURS, "#00703c", "#d4351c", "#912b88")
-    legend_height = 14 * len(chart.series) + 6
-    axis_height = 20
-    height = LINE_PLOT_HEIGHT + legend_height + axis_height + 10
+    scale = size / LABEL_SIZE
+    legend_height = (14 * len(chart.series) + 6) * scale
+    axis_height = 20 * scale
+    height = (LINE_PLOT_HEIGHT + 10) * scale + legend_height + axis_height
     drawing = Drawing(width, height, initialFontName=font)
     plot = LinePlot()
-    plot.x = 40
+    plot.x = 40 * scale
     plot.y = axis_height
-    plot.width = width - plot.x - 30
-    plot.height = LINE_PLOT_HEIGHT
+    plot.width = width - plot.x - 30 * scale
+    plot.height = LINE_PLOT_HEIGHT * scale
     plot.data = [
         [(i, v) for i, v in enumerate(values) if v is not None] or [(0, 0)]
         for _, values in chart.series
@@ -80,33 +87,34 @@ def _line_drawing(chart: Chart, width: float, font: str):
     plot.yValueAxis.valueMax = top
     plot.yValueAxis.valueStep = step
     plot.yValueAxis.labels.fontName = font
-    plot.yValueAxis.labels.fontSize = LABEL_SIZE
+    plot.yValueAxis.labels.fontSize = size
     plot.yValueAxis.visibleGrid = True
     plot.yValueAxis.gridStrokeColor = colors.HexColor("#dddddd")
     plot.xValueAxis.valueMin = -0.3
     plot.xValueAxis.valueMax = len(chart.categories) - 0.7
     plot.xValueAxis.valueSteps = list(range(len(chart.categories)))
     plot.xValueAxis.labels.fontName = font
-    plot.xValueAxis.labels.fontSize = LABEL_SIZE
+    plot.xValueAxis.labels.fontSize = size
     categories = chart.categories
     plot.xValueAxis.labelTextFormat = lambda i: categories[int(round(i))]
     for index, _series in enumerate(chart.series):
         line = plot.lines[index]
         line.strokeColor = colors.HexColor(palette[index % len(palette)])
-        line.strokeWidth = 1.5
-        line.symbol = makeMarker("FilledCircle", size=4)
+        line.strokeWidth = 1.5 * scale
+        line.symbol = makeMarker("FilledCircle", size=4 * scale)
         line.symbol.fillColor = line.strokeColor
     drawing.add(plot)
 
     legend = Legend()
     legend.x = plot.x
-    legend.y = height - 4
+    legend.y = height - 4 * scale
     legend.alignment = "right"
     legend.columnMaximum = len(chart.series)
-    legend.dx = 8
-    legend.dy = 8
+    legend.dx = 8 * scale
+    legend.dy = 8 * scale
+    legend.deltay = 10 * scale
     legend.fontName = font
-    legend.fontSize = LABEL_SIZE
+    legend.fontSize = size
     legend.boxAnchor = "nw"
     legend.colorNamePairs = [
         (colors.HexColor(palette[i % len(palette)]), label)
@@ -116,77 +124,108 @@ def _line_drawing(chart: Chart, width: float, font: str):
     return drawing
 
 
-def drawing_for(chart: Chart, width: float, font: str = FONT):
-    """A reportlab Drawing of ``chart``, ``width`` points wide and as tall as it needs, its
-    text in ``font``."""
+def drawing_for(chart: Chart, width: float, font: str = FONT, size: float = LABEL_SIZE):
+    """A reportlab Drawing of ``chart``, ``width`` units wide and as tall as it needs, its
+    text in ``font`` at ``size`` (bars, gaps and margins scale with it), with the axes' titles
+    on the bottom line: the categories' under their labels, the values' under the axis."""
     if chart.style == "line":
-        return _line_drawing(chart, width, font)
+        return _line_drawing(chart, width, font, size)
     from reportlab.graphics.charts.barcharts import HorizontalBarChart
     from reportlab.graphics.charts.legends import Legend
-    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.shapes import Drawing, String
     from reportlab.lib import colors
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    label_width = min(170.0, max(stringWidth(c, font, LABEL_SIZE) for c in chart.categories) + 6)
-    labels = [_wrap(c, label_width - 6, font) for c in chart.categories]
+    scale = size / LABEL_SIZE
+    widest = max(stringWidth(c, font, size) for c in chart.categories)
+    label_width = min(170.0 * scale, widest + 6 * scale)
+    if chart.category_title:
+        label_width = max(label_width, stringWidth(chart.category_title, font, size) + 6 * scale)
+    labels = [_wrap(c, label_width - 6 * scale, font, size) for c in chart.categories]
     lines = max(label.count("\n") + 1 for label in labels)
     series_count = len(chart.series)
-    group = max(series_count * BAR_HEIGHT, lines * (LABEL_SIZE + 1)) + GROUP_GAP
+    bar_height = BAR_HEIGHT * scale
+    gap = GROUP_GAP * scale
+    group = max(series_count * bar_height, lines * (size + scale)) + gap
     plot_height = group * len(chart.categories)
-    legend_height = 18
-    axis_height = 18
-    height = plot_height + legend_height + axis_height + 6
+    legend_height = 18 * scale
+    axis_height = 18 * scale + (size + 4 * scale if chart.value_title else 0)
+    height = plot_height + legend_height + axis_height + 6 * scale
 
     drawing = Drawing(width, height, initialFontName=font)  # (else its state starts in Helvetica)
     bars = HorizontalBarChart()
-    bars.x = label_width + 4
+    bars.x = label_width + 4 * scale
     bars.y = axis_height
-    bars.width = width - bars.x - 24
+    bars.width = width - bars.x - 24 * scale
     bars.height = plot_height
     # With the categories reversed (first at the top), reportlab also stacks each group's bars
     # bottom-up; the series go in reversed so this year's bar sits above last year's.
     ordered = list(reversed(chart.series))
     bars.data = [list(values) for _, values in ordered]
-    bars.barWidth = BAR_HEIGHT
-    bars.groupSpacing = GROUP_GAP
+    bars.barWidth = bar_height
+    bars.groupSpacing = gap
     bars.barSpacing = 0
     top, step = _nice_max(max(max(v) for _, v in chart.series))
     bars.valueAxis.valueMin = 0
     bars.valueAxis.valueMax = top
     bars.valueAxis.valueStep = step
     bars.valueAxis.labels.fontName = font
-    bars.valueAxis.labels.fontSize = LABEL_SIZE
+    bars.valueAxis.labels.fontSize = size
+    bars.valueAxis.labels.dy = -2 * scale
     bars.valueAxis.labelTextFormat = "%d"
     bars.valueAxis.visibleGrid = True
     bars.valueAxis.gridStrokeColor = colors.HexColor("#dddddd")
     bars.categoryAxis.categoryNames = labels
     bars.categoryAxis.reverseDirection = True  # first category at the top
     bars.categoryAxis.labels.fontName = font
-    bars.categoryAxis.labels.fontSize = LABEL_SIZE
+    bars.categoryAxis.labels.fontSize = size
     bars.categoryAxis.labels.boxAnchor = "e"
     bars.categoryAxis.labels.textAnchor = "end"
-    bars.categoryAxis.labels.dx = -4
-    bars.categoryAxis.labels.leading = LABEL_SIZE + 1
+    bars.categoryAxis.labels.dx = -4 * scale
+    bars.categoryAxis.labels.leading = size + scale
     bars.barLabelFormat = "%d"
     bars.barLabels.fontName = font
-    bars.barLabels.fontSize = LABEL_SIZE - 1
+    bars.barLabels.fontSize = size - scale
     bars.barLabels.boxAnchor = "w"
-    bars.barLabels.dx = 3
+    bars.barLabels.dx = 3 * scale
     for index, colour in enumerate(reversed(SERIES_COLOURS[:series_count])):
         bars.bars[index].fillColor = colors.HexColor(colour)
         bars.bars[index].strokeColor = None
     drawing.add(bars)
 
+    if chart.value_title:
+        drawing.add(
+            String(
+                bars.x + bars.width / 2,
+                2 * scale,
+                chart.value_title,
+                fontName=font,
+                fontSize=size,
+                textAnchor="middle",
+            )
+        )
+    if chart.category_title:
+        drawing.add(
+            String(
+                bars.x - 4 * scale,
+                height - 4 * scale - size,
+                chart.category_title,
+                fontName=font,
+                fontSize=size,
+                textAnchor="end",
+            )
+        )
+
     legend = Legend()
     legend.x = bars.x
-    legend.y = height - 4
+    legend.y = height - 4 * scale
     legend.alignment = "right"
     legend.columnMaximum = 1
-    legend.deltax = 70
-    legend.dx = 8
-    legend.dy = 8
+    legend.deltax = 70 * scale
+    legend.dx = 8 * scale
+    legend.dy = 8 * scale
     legend.fontName = font
-    legend.fontSize = LABEL_SIZE
+    legend.fontSize = size
     legend.boxAnchor = "nw"
     legend.colorNamePairs = [
         (colors.HexColor(SERIES_COLOURS[i]), label) for i, (label, _) in enumerate(chart.series)
@@ -213,6 +252,8 @@ def split_to_fit(chart: Chart, width: float, max_height: float, font: str = FONT
             categories=chart.categories[start:stop],
             series=tuple((label, values[start:stop]) for label, values in chart.series),
             alt=chart.alt,
+            category_title=chart.category_title,
+            value_title=chart.value_title,
         )
         parts += split_to_fit(part, width, max_height, font)
     if len(parts) > 1:
@@ -223,14 +264,17 @@ def split_to_fit(chart: Chart, width: float, max_height: float, font: str = FONT
                 p.categories,
                 p.series,
                 p.alt,
+                category_title=p.category_title,
+                value_title=p.value_title,
             )
             for n, p in enumerate(parts, start=1)
         ]
     return parts
 
 
-def svg_for(chart: Chart, width: float = 560) -> str:
-    """The chart as an SVG document (for the HTML report)."""
+def svg_for(chart: Chart, width: float = HTML_WIDTH) -> str:
+    """The chart as an SVG document (for the HTML report), drawn at its display size in CSS
+    pixels with text of the body's size; its ``viewBox`` lets a narrower screen scale it."""
     from reportlab.graphics import renderSVG
 
-    return renderSVG.drawToString(drawing_for(chart, width))
+    return renderSVG.drawToString(drawing_for(chart, width, FONT, HTML_LABEL_SIZE))

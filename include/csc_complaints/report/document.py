@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import ClassVar, Generic, TypeVar
 
 
@@ -26,6 +27,29 @@ class Paragraph:
     kind: ClassVar[str] = "paragraph"
     text: str
     style: str = "body"  # body | note
+    # Links inside the text: (the words linked, as they appear in ``text``, web address), in
+    # the order they appear.
+    links: tuple[tuple[str, str], ...] = ()
+
+    def segments(self) -> list[tuple[str, str | None]]:
+        """The text in runs, each with the address it links to (None: not a link)."""
+        runs: list[tuple[str, str | None]] = []
+        rest = self.text
+        for words, address in self.links:
+            before, found, rest = rest.partition(words)
+            if not found:
+                raise ValueError(f"the link text {words!r} is not in the paragraph {self.text!r}")
+            runs += [(before, None), (words, address)]
+        runs.append((rest, None))
+        return [(text, address) for text, address in runs if text]
+
+
+def linked_paragraph(text: str, style: str = "body") -> Paragraph:
+    """A paragraph from a text of the settings, whose links are written ``[words](address)``."""
+    from csc_complaints.settings import LINK
+
+    links = tuple((words, address) for words, address in LINK.findall(text))
+    return Paragraph(LINK.sub(lambda m: m.group(1), text), style, links)
 
 
 @dataclass(frozen=True)
@@ -74,6 +98,9 @@ class Chart:
     # values may be percentages, and None where a year has nothing to measure
     alt: str  # the text alternative, with every number of the chart
     style: str = "bar"  # bar | line
+    # The axes' titles: what the categories are (``Team``) and what is counted.
+    category_title: str = ""
+    value_title: str = ""
 
 
 Block = Heading | Paragraph | Bullets | Texts | Table | Chart
@@ -86,6 +113,14 @@ class Document:
     year_label: str
     title: str
     blocks: list[Block] = field(default_factory=list)
+    # The cover's line of who approved the report and when (None: not signed off), and the
+    # date of that approval (the PDF's creation date; None: reportlab's fixed invariant date).
+    approved: str | None = None
+    approved_at: datetime | None = None
+    approved_on: date | None = None  # the approval's day in the council's time zone
+    # The cover's sentence saying where the accessible HTML and the open data are published,
+    # with its link (None: the setting publication_url is empty).
+    published_at: Paragraph | None = None
 
     def listed_headings(self) -> list[tuple[int, Heading]]:
         """(position among the blocks, heading) of each heading the Contents lists."""

@@ -32,6 +32,7 @@ class LearningAction:
     team: str
     agreed_date: str
     text: str
+    action_id: int = 0
 
 
 @dataclass
@@ -164,7 +165,9 @@ def load_year(
         ]
         if learning:
             figures.learning = [
-                LearningAction(r.service_area, r.team, r.agreed_date, r.action_text or "")
+                LearningAction(
+                    r.service_area, r.team, r.agreed_date, r.action_text or "", int(r.action_id)
+                )
                 for r in _rows(connection, "learning_actions", params)
             ]
     return figures

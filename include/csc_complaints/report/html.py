@@ -67,10 +67,18 @@ class BlockViews(BlockRenderer[View]):
         }
 
     def contents(self) -> list[View]:
-        return [
-            {"level": block.level, "text": block.text, "id": self.anchors[position]}
-            for position, block in self.document.listed_headings()
-        ]
+        """The listed headings as a tree: each entry's ``children`` are the entries of the
+        next level below it, so the Contents is a nested list that shows its levels."""
+        root: View = {"level": 0, "children": []}
+        path = [root]
+        for position, block in self.document.listed_headings():
+            entry = {"level": block.level, "text": block.text, "id": self.anchors[position]}
+            entry["children"] = []
+            while len(path) > 1 and path[-1]["level"] >= block.level:
+                path.pop()
+            path[-1]["children"].append(entry)
+            path.append(entry)
+        return root["children"]
 
     def heading(self, block: Heading, position: int) -> View:
         return {
@@ -81,7 +89,7 @@ class BlockViews(BlockRenderer[View]):
         }
 
     def paragraph(self, block: Paragraph, position: int) -> View:
-        return {"kind": "paragraph", "text": block.text, "style": block.style}
+        return {"kind": "paragraph", "segments": block.segments(), "style": block.style}
 
     def texts(self, block: Texts, position: int) -> View:
         return {"kind": "texts", "entries": block.items}
@@ -92,20 +100,29 @@ class BlockViews(BlockRenderer[View]):
     def chart(self, block: Chart, position: int) -> View:
         from csc_complaints.report.charts import svg_for
 
-        svg = svg_for(block).encode("utf-8")
+        svg = svg_for(block)
+        width = re.search(r'<svg[^>]* width="([0-9.]+)', svg)
         return {
             "kind": "chart",
             "title": block.title,
             "alt": block.alt,
-            "svg_base64": base64.b64encode(svg).decode("ascii"),
+            "width": round(float(width.group(1))) if width else None,
+            "svg_base64": base64.b64encode(svg.encode("utf-8")).decode("ascii"),
         }
 
     def table(self, block: Table, position: int) -> View:
+        """The rows in groups, one ``tbody`` each: a service area's row starts one, and the
+        council's total row is one of its own."""
+        groups: list[list] = []
+        for row in block.rows:
+            if not groups or row.kind in {"area", "total"} or groups[-1][-1].kind == "total":
+                groups.append([])
+            groups[-1].append(row)
         return {
             "kind": "table",
             "caption": block.caption,
             "header": block.header,
-            "rows": block.rows,
+            "groups": groups,
             "numeric_from": block.numeric_from,
         }
 
@@ -113,10 +130,17 @@ class BlockViews(BlockRenderer[View]):
 def render_html(document: Document, draft: bool) -> str:
     blocks = BlockViews(document)
     template = _environment().get_template("report.html.j2")
+    words = wording("document")
+    status = words.text("not_signed_off") if draft else document.approved
     return template.render(
         doc=document,
         blocks=blocks.render_blocks(),
         contents=blocks.contents(),
         draft=draft,
-        draft_notice=wording("document").text("draft_notice"),
+        draft_notice=words.text("draft_notice"),
+        status=status,
+        # The same description as the PDF's subject; the approval's day, in the council's zone.
+        subject=wording("pdf").text("subject", document.year_label, draft, document.approved),
+        approved_on=None if draft or document.approved_on is None else document.approved_on,
+        published_at=document.published_at,
     )

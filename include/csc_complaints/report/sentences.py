@@ -261,12 +261,20 @@ def issue_sentences(
     issues: list[tuple[str, int, int | None]],
     prior_label: str,
     thresholds: Thresholds,
+    phrases: dict[str, str] | None = None,
 ) -> list[str]:
-    """Issues ranked by complaints, ties said as ties.
+    """Issues ranked by complaints, ties said as ties: one paragraph per issue (per tie).
 
-    ``issues``: (label, this year's complaints, last year's or None). Issues with no complaints
-    this year but some last year get a closing sentence each.
+    ``issues``: (label, this year's complaints, last year's or None). ``phrases``: how a label
+    reads inside a sentence, where it is not the label with a small first letter (the setting
+    ``issue_phrases``: ``the outcome of a decision/assessment``). Issues with no complaints
+    this year but some last year get a closing paragraph each.
     """
+    phrases = phrases or {}
+
+    def said(label: str) -> str:
+        return phrases.get(label) or lower_first(label)
+
     current = [i for i in issues if i[1] > 0]
     groups: list[list[tuple[str, int, int | None]]] = []
     for issue in sorted(current, key=lambda i: (-i[1], i[0].lower())):
@@ -275,29 +283,26 @@ def issue_sentences(
         else:
             groups.append([issue])
     out: list[str] = []
-    if len(groups) == 1 and len(groups[0]) == 1:
-        label, n, prior = groups[0][0]
-        out.append(sentence(_style("only_issue", label)))
-        out.append(with_change(_style("issue_received", n), n, prior, prior_label, thresholds))
-        return out + _issues_gone(issues, prior_label, thresholds)
     for position, group in enumerate(groups):
         if len(group) == 1:
             label, n, prior = group[0]
-            out.append(sentence(_style("ranked_issue", label, position, len(groups))))
-            out.append(with_change(_style("issue_received", n), n, prior, prior_label, thresholds))
+            lead = (
+                _style("only_issue", said(label))
+                if len(groups) == 1
+                else _style("ranked_issue", said(label), position, len(groups))
+            )
+            received = with_change(_style("issue_received", n), n, prior, prior_label, thresholds)
+            out.append(f"{sentence(lead)} {received}")
             continue
-        labels = [label for label, _, _ in group]
-        out.append(sentence(_style("tied_issues", labels, group[0][1], position, len(groups))))
+        labels = [said(label) for label, _, _ in group]
+        paragraph = [sentence(_style("tied_issues", labels, group[0][1], position, len(groups)))]
         for label, n, prior in group:
             if prior is not None:
-                clause = _style("tied_issue_received", label, n)
-                out.append(with_change(clause, n, prior, prior_label, thresholds))
-    return out + _issues_gone(issues, prior_label, thresholds)
-
-
-def _issues_gone(issues, prior_label: str, thresholds: Thresholds) -> list[str]:
-    return [
-        with_change(_style("issue_gone", label), 0, prior, prior_label, thresholds)
+                clause = _style("tied_issue_received", said(label), n)
+                paragraph.append(with_change(clause, n, prior, prior_label, thresholds))
+        out.append(" ".join(paragraph))
+    return out + [
+        with_change(_style("issue_gone", said(label)), 0, prior, prior_label, thresholds)
         for label, n, prior in sorted(issues, key=lambda i: i[0].lower())
         if n == 0 and prior
     ]

@@ -33,7 +33,7 @@ from csc_complaints.report.document import (
 from csc_complaints.report.pdf.fonts import printable
 from csc_complaints.report.pdf.layout import PlainText, WordWidths
 from csc_complaints.report.pdf.page import FRAME_HEIGHT, FRAME_WIDTH, Bookmark
-from csc_complaints.report.pdf.styles import AREA_FILL, BLUE, GRID, TOTAL_FILL, Styles
+from csc_complaints.report.pdf.styles import AREA_FILL, BLUE, GRID, LINK, TOTAL_FILL, Styles
 from csc_complaints.report.pdf.tagging import TaggedTable
 
 KEEP = "keep"  # kept together on one page
@@ -49,6 +49,16 @@ def markup(text: str) -> str:
     return escape(printable(text), {'"': "&quot;", "'": "&#39;"})
 
 
+def linked_markup(block: Paragraph) -> str:
+    """A paragraph's text as markup, its links underlined in the link colour."""
+    return "".join(
+        f'<a href="{markup(address)}" color="{LINK}"><u>{markup(text)}</u></a>'
+        if address
+        else markup(text)
+        for text, address in block.segments()
+    )
+
+
 def _printable_chart(chart: Chart) -> Chart:
     """The chart with its drawn words printable (its text alternative is not drawn)."""
     return Chart(
@@ -57,6 +67,8 @@ def _printable_chart(chart: Chart) -> Chart:
         tuple((printable(label), values) for label, values in chart.series),
         chart.alt,
         chart.style,
+        printable(chart.category_title),
+        printable(chart.value_title),
     )
 
 
@@ -98,7 +110,7 @@ class BlockFlowables(BlockRenderer[list[Unit]]):
 
     def paragraph(self, block: Paragraph, position: int) -> list[Unit]:
         introduces = isinstance(self.following(position), Table | Chart)
-        paragraph = PdfParagraph(markup(block.text), self.styles.paragraph(block.style))
+        paragraph = PdfParagraph(linked_markup(block), self.styles.paragraph(block.style))
         return [Unit([paragraph], GLUE if introduces else KEEP, block)]
 
     def texts(self, block: Texts, position: int) -> list[Unit]:

@@ -10,11 +10,13 @@ and the page furniture is drawn as artefacts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import cm
+from reportlab.lib.utils import TimeStamp
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, PageTemplate
 
@@ -48,9 +50,24 @@ class Bookmark:
 class ReportDocTemplate(BaseDocTemplate):
     """Notes the page of every flowable that carries a ``bookmark``, and bookmarks it there."""
 
-    def __init__(self, filename: str, page_of: dict[str, int], **kwargs) -> None:
+    def __init__(
+        self,
+        filename: str,
+        page_of: dict[str, int],
+        created_at: datetime | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(filename, **kwargs)
         self.page_of = page_of  # bookmark key -> page, read by the Contents at save time
+        self.created_at = created_at  # None: invariant mode's fixed date
+
+    def _makeCanvas(self, *args, **kwargs):
+        """The canvas; a signed-off report's creation and modification dates are its approval's
+        (UTC, to the second), so two builds of one approval are still the same bytes."""
+        canvas = super()._makeCanvas(*args, **kwargs)
+        if self.created_at is not None:
+            canvas._doc._timeStamp = _time_stamp(self.created_at)
+        return canvas
 
     def afterFlowable(self, flowable) -> None:
         bookmark: Bookmark | None = getattr(flowable, "bookmark", None)
@@ -59,6 +76,18 @@ class ReportDocTemplate(BaseDocTemplate):
             # The canvas holds its pages until the end: a bookmark is made as its page is
             # written, so that it points at that page.
             self.canv.when_written(partial(_bookmark, bookmark))
+
+
+def _time_stamp(moment: datetime) -> TimeStamp:
+    """reportlab's document time stamp, set to ``moment`` (its invariant one, moved)."""
+    moment = moment.astimezone(UTC)
+    stamp = TimeStamp(invariant=1)
+    stamp.t = moment.timestamp()
+    stamp.lt = moment.timetuple()
+    stamp.YMDhms = tuple(stamp.lt)[:6]
+    stamp.dhh = stamp.dmm = 0
+    stamp.tzname = "UTC"
+    return stamp
 
 
 def _bookmark(bookmark: Bookmark, canvas: Canvas) -> None:
@@ -121,13 +150,15 @@ class PageDecoration:
 def report_template(
     document: Document, path, draft: bool, page_of: dict[str, int]
 ) -> ReportDocTemplate:
-    """The A4 document template: metadata (title, author, subject, language), invariant mode
-    (fixed creation date and ID, so the same model gives the same bytes), and the cover and
-    body page templates."""
+    """The A4 document template: metadata (title, author, subject with the approval, language),
+    invariant mode (fixed ID, and a fixed creation date for a draft; a signed-off report's is
+    its approval's, so the same model gives the same bytes), and the cover and body page
+    templates."""
     words = wording("pdf")
     template = ReportDocTemplate(
         str(path),
         page_of,
+        document.approved_at if not draft else None,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
@@ -135,7 +166,7 @@ def report_template(
         bottomMargin=MARGIN,
         title=document.title,
         author=document.council_name,
-        subject=words.text("subject", document.year_label, draft),
+        subject=words.text("subject", document.year_label, draft, document.approved),
         creator=words.text("creator"),
         producer="ReportLab",
         keywords=words.text("keywords", document.year_label),

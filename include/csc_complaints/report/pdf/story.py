@@ -12,7 +12,14 @@ from reportlab.platypus import Paragraph as PdfParagraph
 
 from csc_complaints.report.document import Document
 from csc_complaints.report.pdf import fonts
-from csc_complaints.report.pdf.blocks import FLOWS, GLUE, Unit, bookmark_keys, markup
+from csc_complaints.report.pdf.blocks import (
+    FLOWS,
+    GLUE,
+    Unit,
+    bookmark_keys,
+    linked_markup,
+    markup,
+)
 from csc_complaints.report.pdf.layout import Contents
 from csc_complaints.report.pdf.page import BODY
 from csc_complaints.report.pdf.structure import heading_role
@@ -31,16 +38,22 @@ CONTENTS_TABLE_STYLE = [
 
 
 def cover(document: Document, draft: bool, styles: Styles) -> list[Flowable]:
-    """Title, council and year (and DRAFT), then on to the body pages."""
+    """Title, council and year; "DRAFT - not signed off" or who approved it and when; where
+    the accessible HTML and the open data are published; then on to the body pages."""
     title = "<br/>".join(markup(line) for line in (*document.title_lines, document.year_label))
     story: list[Flowable] = [
         Spacer(1, 5 * cm),
         tag(PdfParagraph(title, styles.cover_title), Tag("H1")),
         PdfParagraph(markup(document.council_name), styles.cover_subtitle),
     ]
-    if draft:
-        banner = wording("pdf").text("draft_banner")
-        story += [Spacer(1, 1 * cm), PdfParagraph(markup(banner), styles.cover_subtitle)]
+    status = wording("pdf").text("draft_banner") if draft else document.approved
+    if status:
+        story += [Spacer(1, 1 * cm), PdfParagraph(markup(status), styles.cover_subtitle)]
+    if document.published_at is not None:
+        story += [
+            Spacer(1, 1 * cm),
+            PdfParagraph(linked_markup(document.published_at), styles.body),
+        ]
     return story + [NextPageTemplate(BODY), PageBreak()]
 
 

@@ -16,6 +16,7 @@ GRID = "#b1b4b6"  # table rules
 AREA_FILL = "#dbe6f2"
 TOTAL_FILL = "#b7cde6"
 DRAFT_COLOUR = "#d4351c"
+LINK = BLUE  # a link in the text, underlined as well
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 
-from csc_complaints.report.document import Block, Document
+from csc_complaints.report.document import Block, Document, Paragraph
 from csc_complaints.report.figures import YearFigures
 from csc_complaints.report.reconciliation import Reconciliation
 from csc_complaints.report.sections import (
@@ -28,6 +28,7 @@ from csc_complaints.report.sections import (
     totals,
 )
 from csc_complaints.report.sections.context import ReportContext
+from csc_complaints.report.sign_off import SignOff
 from csc_complaints.report.wording import wording
 from csc_complaints.settings import Settings
 
@@ -70,10 +71,11 @@ def build_document(
     reconciliation: Reconciliation,
     history: Sequence[YearFigures] = (),
     as_at: date | None = None,
+    sign_off: SignOff | None = None,
 ) -> Document:
     """The whole report for ``current``; ``prior`` is compared only when ``prior.present``.
     ``history``: up to five years ending with ``current`` (the trends); ``as_at``: the last
-    successful extract's date."""
+    successful extract's date; ``sign_off``: who approved it and when (None: not signed off)."""
     report = ReportContext(
         current,
         prior if prior.present else None,
@@ -83,10 +85,19 @@ def build_document(
         as_at,
     )
     words = wording("document")
+    url = settings.publication_url.strip()
     return Document(
         title_lines=tuple(words.text("title_lines").splitlines()),
         council_name=settings.council_name,
         year_label=report.year_label,
         title=words.text("title", report.year_label),
         blocks=[block for section in SECTIONS for block in section(report)],
+        approved=None
+        if sign_off is None
+        else words.text("approved_by", sign_off.name, sign_off.role, sign_off.approved_on),
+        approved_at=None if sign_off is None else sign_off.utc,
+        approved_on=None if sign_off is None else sign_off.approved_on,
+        published_at=Paragraph(words.text("published_at", url), links=((url, url),))
+        if url
+        else None,
     )

@@ -74,9 +74,15 @@ class ReportContext:
         return [0 if self.prior is None else read(self.prior, key) for key in keys]
 
     def bar_chart(
-        self, title: str, categories: list[str], values: list[int], prior_values: list[int]
+        self,
+        title: str,
+        categories: list[str],
+        values: list[int],
+        prior_values: list[int],
+        axes: tuple[str, str] = ("", ""),
     ) -> list[Block]:
-        """A chart of this year's ``values`` against last year's; no chart with no categories."""
+        """A chart of this year's ``values`` against last year's, ``axes`` its category and
+        value axes' titles; no chart with no categories."""
         if not categories:
             return []
         series = [(self.year_label, tuple(values))]
@@ -89,12 +95,22 @@ class ReportContext:
             self.year_label,
             self.prior_label if self.prior is not None else None,
         )
-        return [Chart(title, tuple(categories), tuple(series), alt)]
+        category_title, value_title = axes
+        return [
+            Chart(
+                title,
+                tuple(categories),
+                tuple(series),
+                alt,
+                category_title=category_title,
+                value_title=value_title,
+            )
+        ]
 
-
-def by_area(teams: list[TeamCount]) -> dict[str, list[TeamCount]]:
-    """Teams grouped under their service areas, both in alphabetical order."""
-    grouped: dict[str, list[TeamCount]] = defaultdict(list)
-    for team in sorted(teams, key=lambda t: (t.service_area.lower(), t.team.lower())):
-        grouped[team.service_area].append(team)
-    return dict(grouped)
+    def by_area(self, teams: list[TeamCount]) -> dict[str, list[TeamCount]]:
+        """Teams grouped under their service areas, both in the council's order (the settings
+        ``service_area_order`` and ``team_order``; names not listed follow, alphabetically)."""
+        grouped: dict[str, list[TeamCount]] = defaultdict(list)
+        for team in sorted(teams, key=lambda t: self.settings.order_key(t.service_area, t.team)):
+            grouped[team.service_area].append(team)
+        return dict(grouped)

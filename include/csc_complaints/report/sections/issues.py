@@ -1,4 +1,5 @@
-"""Breakdown of complaints by Issue: a chart, then the issues ranked, ties said as ties.
+"""Breakdown of complaints by Issue: a chart, then the issues ranked (a paragraph each, as the
+seed has them), ties said as ties; an issue reads as the setting ``issue_phrases`` says.
 
 Wording: ``include/templates/sections/issues.j2`` and the house style's issue patterns.
 """
@@ -39,7 +40,9 @@ def complaints_by_issue(report: ReportContext) -> list[Block]:
         [label for label, _, _ in shown],
         [complaints for _, complaints, _ in shown],
         [prior or 0 for _, _, prior in shown],
+        (words.text("issue_axis"), words.text("count_axis")),
     )
-    for text in say.issue_sentences(issues, report.prior_label, report.thresholds):
+    phrases = report.settings.issue_phrases
+    for text in say.issue_sentences(issues, report.prior_label, report.thresholds, phrases):
         blocks.append(Paragraph(text))
     return blocks

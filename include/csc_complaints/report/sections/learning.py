@@ -1,5 +1,9 @@
 """Organisational Learning: the year's learning-action texts, grouped by team.
 
+As in the seed, the teams come in the order their first action of the year was agreed, and
+each team's actions in the order they were agreed (by agreed date, then as the source numbered
+them): the story of the year's learning, not an index of teams.
+
 The texts come from the source and are printed as they are (``Texts`` blocks: the PDF does not
 parse them as markup). Wording: ``include/templates/sections/learning.j2``.
 """
@@ -22,8 +26,8 @@ def organisational_learning(report: ReportContext) -> list[Block]:
     blocks += words.blocks("intro", report.year_label)
     missing = words.text("learning_text_missing")
     by_team: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for action in actions:
+    for action in sorted(actions, key=lambda a: (a.agreed_date, a.action_id)):
         by_team[(action.service_area, action.team)].append(action.text or missing)
-    for (_area, team), texts in sorted(by_team.items(), key=lambda kv: [s.lower() for s in kv[0]]):
+    for (_area, team), texts in by_team.items():
         blocks += [Heading(2, team, toc=False), Texts(tuple(texts))]
     return blocks

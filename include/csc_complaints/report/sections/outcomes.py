@@ -31,14 +31,16 @@ def complaint_outcomes(report: ReportContext) -> list[Block]:
             blocks.append(Paragraph(words.text("none_reached", stage, report.year_label)))
             continue
         blocks.append(Paragraph(words.text("intro", stage, report.year_label)))
-        blocks.append(_outcome_table(words, stage, report.year_label, cells))
+        blocks.append(_outcome_table(report, words, stage, cells))
     return blocks
 
 
 def _outcome_table(
-    words: Wording, stage: int, year_label: str, cells: dict[tuple[str, str], Counts]
+    report: ReportContext, words: Wording, stage: int, cells: dict[tuple[str, str], Counts]
 ) -> Table:
-    """``cells``: (service area, team) -> its decisions by outcome code."""
+    """``cells``: (service area, team) -> its decisions by outcome code; areas and teams in
+    the council's order (the settings)."""
+    order = report.settings.order_key
     codes = [outcome.code for outcome in OUTCOMES if outcome.applies_to(stage)]
     codes += sorted({code for counts in cells.values() for code in counts} - set(codes))
     header = (
@@ -56,15 +58,15 @@ def _outcome_table(
         areas[area].append((team, counts))
     rows: list[TableRow] = []
     council: Counts = defaultdict(int)
-    for area in sorted(areas, key=str.lower):
+    for area in sorted(areas, key=order):
         rows.append(TableRow((area,) + ("",) * (len(header) - 1), "area"))
         subtotal: Counts = defaultdict(int)
-        for team, counts in sorted(areas[area], key=lambda t: t[0].lower()):
+        for team, counts in sorted(areas[area], key=lambda t, area=area: order(area, t[0])):
             rows.append(TableRow((team, *numbers(counts)), "row"))
             for code, n in counts.items():
                 subtotal[code] += n
                 council[code] += n
         rows.append(TableRow((words.text("area_total", area), *numbers(subtotal)), "subtotal"))
     rows.append(TableRow((words.text("council_total"), *numbers(council)), "total"))
-    caption = words.text("table_caption", stage, year_label, sum(council.values()))
+    caption = words.text("table_caption", stage, report.year_label, sum(council.values()))
     return Table(caption, header, tuple(rows), widths=(3.2,) + (1.0,) * (len(header) - 1))

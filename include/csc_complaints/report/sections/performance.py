@@ -12,7 +12,15 @@ from decimal import Decimal
 
 from csc_complaints.measures import TIMELINESS_BY_NAME, TIMELINESS_MEASURES
 from csc_complaints.report import sentences as say
-from csc_complaints.report.document import Block, Bullets, Heading, Paragraph, Table, TableRow
+from csc_complaints.report.document import (
+    Block,
+    Bullets,
+    Heading,
+    Paragraph,
+    Table,
+    TableRow,
+    linked_paragraph,
+)
 from csc_complaints.report.figures import YearFigures
 from csc_complaints.report.sections.context import ReportContext
 from csc_complaints.report.wording import wording
@@ -132,7 +140,14 @@ def stage1_timescales(report: ReportContext) -> list[Block]:
         further_text,
         _within(report, "stage1_within_20wd", words.text("in_total")),
     ]
-    return blocks + [_bullets(items)]
+    blocks.append(_bullets(items))
+    # Each percentage is its own count of the responses, rounded on its own; when the two
+    # printed parts do not add up to the printed total, a note says why (docs/report.md).
+    parts = (say.percent_value(within_target, responses), say.percent_value(further, responses))
+    total = say.percent_value(within_extended, responses)
+    if sum(parts) != total:
+        blocks.append(Paragraph(words.text("rounding_note", *parts, total), style="note"))
+    return blocks
 
 
 def stage2_timescales(report: ReportContext) -> list[Block]:
@@ -191,4 +206,6 @@ def key_performance_indicator(report: ReportContext) -> list[Block]:
         Paragraph(
             report.council_received("ombudsman_maladministration", words.text("kpi_counted"))
         ),
+        # The texts the settings add for the year (the seed's Cabinet reports), with links.
+        *(linked_paragraph(text) for text in report.settings.kpi_notes_for(report.year_label)),
     ]

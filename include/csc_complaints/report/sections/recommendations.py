@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from csc_complaints.measures import TIMELINESS_MEASURES
 from csc_complaints.report import sentences as say
-from csc_complaints.report.document import Block, Heading, Paragraph
+from csc_complaints.report.document import Block, Heading, Paragraph, linked_paragraph
 from csc_complaints.report.sections.context import ReportContext
 from csc_complaints.report.wording import wording
 
@@ -29,7 +29,7 @@ def further_recommendations(report: ReportContext) -> list[Block]:
         responses, within = report.current.timeliness_of(measure.name)
         if responses and say.percent_value(within, responses) < below:
             texts.append(words.text("recommendation", measure.recommendation_label))
-    texts += report.settings.recommendations_for(report.year_label)
-    if not texts:
+    extra = report.settings.recommendations_for(report.year_label)
+    if not texts and not extra:
         return blocks + words.blocks("no_recommendations", report.year_label)
-    return blocks + [Paragraph(text) for text in texts]
+    return blocks + [Paragraph(text) for text in texts] + [linked_paragraph(t) for t in extra]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from csc_complaints.report import sentences as say
 from csc_complaints.report.document import Block, Heading, Paragraph
 from csc_complaints.report.figures import TeamCount, YearFigures
-from csc_complaints.report.sections.context import ReportContext, by_area
+from csc_complaints.report.sections.context import ReportContext
 from csc_complaints.report.wording import wording
 
 WORDING = "sections/teams"
@@ -80,19 +80,28 @@ def _by_team(
     """The chart by team, a note under it, and the teams' sentences; nothing without teams."""
     if not teams:
         return []
-    blocks = _team_chart(report, chart_title, teams, prior_count)
+    blocks = _team_chart(report, chart_title, teams, prior_count, counted)
     if note is not None:
         blocks.append(Paragraph(note, style="note"))
     return blocks + _team_sentences(report, teams, prior_count, counted)
 
 
 def _team_chart(
-    report: ReportContext, title: str, teams: list[TeamCount], prior_count: PriorCount
+    report: ReportContext,
+    title: str,
+    teams: list[TeamCount],
+    prior_count: PriorCount,
+    counted: str,
 ) -> list[Block]:
-    ordered = [team for members in by_area(teams).values() for team in members]
+    ordered = [team for members in report.by_area(teams).values() for team in members]
     names = [team.team for team in ordered]
+    words = wording(WORDING)
     return report.bar_chart(
-        title, names, [team.count for team in ordered], report.prior_values(prior_count, names)
+        title,
+        names,
+        [team.count for team in ordered],
+        report.prior_values(prior_count, names),
+        (words.text("team_axis"), words.text("count_axis", counted)),
     )
 
 
@@ -101,7 +110,7 @@ def _team_sentences(
 ) -> list[Block]:
     """Under each service area's heading, one sentence per team compared with last year."""
     blocks: list[Block] = []
-    for area, members in by_area(teams).items():
+    for area, members in report.by_area(teams).items():
         blocks.append(Heading(2, area, toc=False))
         for team in members:
             prior = report.prior_figure(lambda year, name=team.team: prior_count(year, name))

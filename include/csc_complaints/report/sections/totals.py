@@ -28,6 +28,7 @@ def totals_received(report: ReportContext) -> list[Block]:
         [words.text("category", measure) for measure in measures],
         [report.current.headline(measure) for measure in measures],
         report.prior_values(YearFigures.headline, measures),
+        ("", words.text("count_axis")),
     )
     for measure in measures:
         blocks.append(Paragraph(report.council_received(measure, words.text("counted", measure))))
