@@ -21,6 +21,8 @@ HTML_LABEL_SIZE = 16
 # This year dark blue, last year light blue: told apart in greyscale too (a contrast of 3.8:1
 # between them), and each at least 3:1 against the white page (WCAG 1.4.11, non-text contrast).
 SERIES_COLOURS = ("#003078", "#5694ca")
+# The SVG's fonts: Vera's metrics, which the layout measured with.
+SVG_FONT_FAMILY = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
 BAR_HEIGHT = 9  # at LABEL_SIZE; everything scales with the label size
 GROUP_GAP = 8
 
@@ -149,7 +151,8 @@ def drawing_for(chart: Chart, width: float, font: str = FONT, size: float = LABE
     group = max(series_count * bar_height, lines * (size + scale)) + gap
     plot_height = group * len(chart.categories)
     legend_height = 18 * scale
-    axis_height = 18 * scale + (size + 4 * scale if chart.value_title else 0)
+    titled = bool(chart.value_title or chart.category_title)
+    axis_height = 18 * scale + (size + 4 * scale if titled else 0)
     height = plot_height + legend_height + axis_height + 6 * scale
 
     drawing = Drawing(width, height, initialFontName=font)  # (else its state starts in Helvetica)
@@ -204,11 +207,11 @@ def drawing_for(chart: Chart, width: float, font: str = FONT, size: float = LABE
                 textAnchor="middle",
             )
         )
-    if chart.category_title:
+    if chart.category_title:  # under the category labels, level with the value axis's title
         drawing.add(
             String(
                 bars.x - 4 * scale,
-                height - 4 * scale - size,
+                2 * scale,
                 chart.category_title,
                 fontName=font,
                 fontSize=size,
@@ -274,7 +277,15 @@ def split_to_fit(chart: Chart, width: float, max_height: float, font: str = FONT
 
 def svg_for(chart: Chart, width: float = HTML_WIDTH) -> str:
     """The chart as an SVG document (for the HTML report), drawn at its display size in CSS
-    pixels with text of the body's size; its ``viewBox`` lets a narrower screen scale it."""
+    pixels with text of the body's size; its ``viewBox`` lets a narrower screen scale it.
+
+    It is laid out with the PDF's typeface, Bitstream Vera Sans, and asks the browser for the
+    same metrics (DejaVu Sans is Vera extended; Verdana's widths are close), so a label's text
+    fits the room measured for it."""
     from reportlab.graphics import renderSVG
 
-    return renderSVG.drawToString(drawing_for(chart, width, FONT, HTML_LABEL_SIZE))
+    from csc_complaints.report.pdf.fonts import register_fonts
+
+    font = register_fonts()
+    svg = renderSVG.drawToString(drawing_for(chart, width, font, HTML_LABEL_SIZE))
+    return svg.replace(font, SVG_FONT_FAMILY)

@@ -120,6 +120,7 @@ class BlockViews(BlockRenderer[View]):
             groups[-1].append(row)
         return {
             "kind": "table",
+            "id": f"table{position}",  # its cells' ids start with it
             "caption": block.caption,
             "header": block.header,
             "groups": groups,

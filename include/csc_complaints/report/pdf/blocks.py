@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Spacer
 from reportlab.platypus import Paragraph as PdfParagraph
@@ -49,10 +50,11 @@ def markup(text: str) -> str:
     return escape(printable(text), {'"': "&quot;", "'": "&#39;"})
 
 
-def linked_markup(block: Paragraph) -> str:
-    """A paragraph's text as markup, its links underlined in the link colour."""
+def linked_markup(block: Paragraph, before_link: str = "") -> str:
+    """A paragraph's text as markup, its links underlined in the link colour (each after
+    ``before_link``: ``<br/>`` puts a long address on a line of its own)."""
     return "".join(
-        f'<a href="{markup(address)}" color="{LINK}"><u>{markup(text)}</u></a>'
+        f'{before_link}<a href="{markup(address)}" color="{LINK}"><u>{markup(text)}</u></a>'
         if address
         else markup(text)
         for text, address in block.segments()
@@ -161,6 +163,14 @@ def _column_widths(block: Table, width: float, styles: Styles) -> list[float]:
     return [width - sum(numeric), *numeric]
 
 
+def _number_cell(value: str, style) -> str | PdfParagraph:
+    """A number column's cell: a number as it is; words ("no responses") a right-aligned
+    paragraph, so they wrap inside the column instead of running over the next."""
+    if " " not in value.strip():
+        return printable(value)
+    return PdfParagraph(markup(value), ParagraphStyle(f"{style.name}_right", style, alignment=2))
+
+
 def _table(block: Table, width: float, styles: Styles) -> TaggedTable:
     """The table with its header row repeated on every page it runs over; service-area rows
     span the table, subtotal and total rows are bold, the total shaded."""
@@ -180,7 +190,7 @@ def _table(block: Table, width: float, styles: Styles) -> TaggedTable:
         style = styles.cell_bold if bold else styles.cell
         data.append(
             [
-                printable(value)
+                _number_cell(value, style)
                 if column >= block.numeric_from
                 else PdfParagraph(markup(value), style)
                 for column, value in enumerate(row.cells)

@@ -49,10 +49,10 @@ def cover(document: Document, draft: bool, styles: Styles) -> list[Flowable]:
     status = wording("pdf").text("draft_banner") if draft else document.approved
     if status:
         story += [Spacer(1, 1 * cm), PdfParagraph(markup(status), styles.cover_subtitle)]
-    if document.published_at is not None:
+    if document.published_at is not None:  # the address on a line of its own
         story += [
             Spacer(1, 1 * cm),
-            PdfParagraph(linked_markup(document.published_at), styles.body),
+            PdfParagraph(linked_markup(document.published_at, "<br/>"), styles.body),
         ]
     return story + [NextPageTemplate(BODY), PageBreak()]
 
