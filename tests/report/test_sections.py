@@ -83,3 +83,32 @@ def test_a_recommendation_for_each_longest_timescale_below_the_threshold(report)
 def test_a_measure_without_wording_is_named_in_the_error():
     with pytest.raises(LookupError, match=r"sections/performance\.j2 .*'stage4_within_9wd'"):
         wording("sections/performance").text("how", "stage4_within_9wd", 9)
+
+
+def test_learning_in_the_order_the_council_recorded_it(report):
+    """As the demo dataset has it: Safeguarding Team D's action was agreed first but recorded
+    after Life Stages' and Team A's, so it comes after them, as in the seed."""
+    from dataclasses import replace
+
+    from csc_complaints.report.document import Texts
+    from csc_complaints.report.figures import LearningAction
+    from csc_complaints.report.sections.learning import organisational_learning
+
+    actions = [
+        LearningAction("Safeguarding", "Safeguarding Team D", "2019-05-14", "D1", 8),
+        LearningAction("Safeguarding & LATC", "Life Stages 0 - 25", "2019-07-02", "L1", 1),
+        LearningAction("Safeguarding", "Safeguarding Team A", "2019-08-23", "A1", 6),
+        LearningAction("Safeguarding & LATC", "Life Stages 0 - 25", "2019-09-11", "L2", 4),
+        LearningAction("Early Intervention", "Keeping Families Together", "2020-02-13", "K1", 10),
+    ]
+    blocks = organisational_learning(
+        replace(report, current=replace(report.current, learning=actions))
+    )
+    teams = [b.text for b in blocks[1:] if isinstance(b, Heading)]
+    assert teams == [
+        "Life Stages 0 - 25",
+        "Safeguarding Team A",
+        "Safeguarding Team D",
+        "Keeping Families Together",
+    ]
+    assert [b.items for b in blocks if isinstance(b, Texts)][0] == ("L1", "L2")

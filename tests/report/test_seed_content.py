@@ -109,9 +109,9 @@ def test_service_areas_and_teams_in_the_councils_order(built):
 
 
 def test_organisational_learning_in_the_seeds_order(built):
-    """Teams in the order their first action was agreed: Life Stages, Safeguarding Team A,
-    Safeguarding Team D, Fostering, Keeping Families Together (today's alphabetical order
-    ran the other way)."""
+    """Teams in the order their first action was recorded: Life Stages, Safeguarding Team A,
+    Safeguarding Team D, Fostering, Keeping Families Together (alphabetical order ran the
+    other way)."""
     section = _section(built["text"], "Organisational Learning All resolution", "Performance")
     teams = [
         "Life Stages 0 - 25 It was agreed",

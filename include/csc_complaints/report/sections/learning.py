@@ -1,8 +1,9 @@
 """Organisational Learning: the year's learning-action texts, grouped by team.
 
-As in the seed, the teams come in the order their first action of the year was agreed, and
-each team's actions in the order they were agreed (by agreed date, then as the source numbered
-them): the story of the year's learning, not an index of teams.
+As in the seed, the actions come in the order the council recorded them (the source's action
+id), grouped by team, each team where its first action of the year was recorded: the seed's
+order (Life Stages 0 - 25, Safeguarding Team A, Safeguarding Team D, Fostering, Keeping
+Families Together), which neither the teams' names nor the agreed dates give.
 
 The texts come from the source and are printed as they are (``Texts`` blocks: the PDF does not
 parse them as markup). Wording: ``include/templates/sections/learning.j2``.
@@ -26,7 +27,7 @@ def organisational_learning(report: ReportContext) -> list[Block]:
     blocks += words.blocks("intro", report.year_label)
     missing = words.text("learning_text_missing")
     by_team: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for action in sorted(actions, key=lambda a: (a.agreed_date, a.action_id)):
+    for action in sorted(actions, key=lambda a: a.action_id):
         by_team[(action.service_area, action.team)].append(action.text or missing)
     for (_area, team), texts in by_team.items():
         blocks += [Heading(2, team, toc=False), Texts(tuple(texts))]
