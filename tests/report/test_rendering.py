@@ -165,3 +165,48 @@ def test_a_learning_heavy_report_is_byte_identical_when_built_again(learning_pdf
     again = tmp_path / "again.pdf"
     render_pdf(_learning_document(), again, draft=False)
     assert again.read_bytes() == learning_pdf["path"].read_bytes()
+
+
+def _luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of ``#rrggbb``."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_two_series_are_told_apart_in_greyscale_and_on_white():
+    """Issue 13.6: at least 3:1 between this year's and last year's bars, and each at least
+    3:1 against the white page (WCAG 1.4.11); the same colours in the PDF and the SVG."""
+    from csc_complaints.report.charts import SERIES_COLOURS, svg_for
+
+    this_year, last_year = SERIES_COLOURS
+    assert _contrast(this_year, last_year) >= 3
+    assert min(_contrast(c, "#ffffff") for c in SERIES_COLOURS) >= 3
+    # The PDF and the SVG draw the same reportlab drawing: its bars are in these colours.
+    bars = drawing_for(_chart(3), 480).contents[0]
+    fills = {bars.bars[i].fillColor.hexval().lower().replace("0x", "#") for i in (0, 1)}
+    assert fills == {c.lower() for c in SERIES_COLOURS}
+    assert svg_for(_chart(3)).count("rgb(0%,18%,47%)") >= 3  # #003078 in the SVG's bars
+
+
+def test_charts_have_axis_titles_in_both_renderings(tmp_path):
+    chart = Chart(
+        "Stage 1 complaints received by team",
+        ("Team One", "Team Two"),
+        (("2019/20", (3, 4)), ("2018/19", (2, 5))),
+        "alt",
+        "Team",
+        "Number of complaints received",
+    )
+    from csc_complaints.report.charts import svg_for
+
+    assert "Number of complaints received" in svg_for(chart) and ">Team<" in svg_for(chart)
+    document = Document(("Report",), "A Council", "2019/20", "Report", [Heading(1, "S"), chart])
+    render_pdf(document, tmp_path / "chart.pdf", draft=False)
+    text = pypdf.PdfReader(tmp_path / "chart.pdf").pages[2].extract_text()  # after Contents
+    assert "Number of complaints received" in text and "Team" in text
