@@ -200,8 +200,8 @@ def test_charts_have_axis_titles_in_both_renderings(tmp_path):
         ("Team One", "Team Two"),
         (("2019/20", (3, 4)), ("2018/19", (2, 5))),
         "alt",
-        "Team",
-        "Number of complaints received",
+        category_title="Team",
+        value_title="Number of complaints received",
     )
     from csc_complaints.report.charts import svg_for
 
