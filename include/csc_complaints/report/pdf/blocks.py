@@ -150,16 +150,22 @@ class BlockFlowables(BlockRenderer[list[Unit]]):
 
 
 def _column_widths(block: Table, width: float, styles: Styles) -> list[float]:
-    """Number columns as wide as their longest header word (never broken mid-word), the
-    first column gets the rest; other tables use their relative widths."""
+    """Number columns as wide as their longest word, in the header or a cell ("not
+    measured": never broken mid-word), the first column gets the rest; other tables use their
+    relative widths."""
     if block.numeric_from != 1:
         units = block.widths or (1.0,) * len(block.header)
         return [width * u / sum(units) for u in units]
-    style = styles.head_cell
+    head, cell = styles.head_cell, styles.cell_bold
     numeric = []
-    for header in block.header[1:]:
-        longest = max(stringWidth(w, style.fontName, style.fontSize) for w in header.split())
-        numeric.append(max(longest + 2 * NUMBER_PADDING + 2, 34.0))
+    for column, header in enumerate(block.header[1:], start=1):
+        words = [stringWidth(w, head.fontName, head.fontSize) for w in header.split()]
+        for row in block.rows:
+            if column < len(row.cells):
+                words += [
+                    stringWidth(w, cell.fontName, cell.fontSize) for w in row.cells[column].split()
+                ]
+        numeric.append(max(max(words, default=0) + 2 * NUMBER_PADDING + 2, 34.0))
     return [width - sum(numeric), *numeric]
 
 
