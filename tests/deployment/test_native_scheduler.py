@@ -245,6 +245,7 @@ def test_the_scheduler_runs_the_pipeline_and_the_report_is_signed_off_through_th
     assert final != draft, "the final report did not replace the draft"
     final_text = _pdf_text(report_pdf)
     assert "DRAFT" not in final_text
+    assert "Approved by" in final_text  # the approver of the HITL response, on the cover
     assert "57" in final_text  # complaints received in 2019/20
     leftovers = [p.name for p in report_pdf.parent.iterdir() if "draft" in p.name.lower()]
     assert not leftovers, f"draft files left beside the final report: {leftovers}"
