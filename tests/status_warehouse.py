@@ -40,6 +40,7 @@ RESTATED, SIGNED_OFF, REJECTED, DRAFT, NOT_BUILT = (
     "2018/19",
     "2019/20",
 )
+PARTIAL = "2020/21"  # the source's first weeks of it (until AS_OF): built, no report
 # The page lists the year just ended (today's) even when the warehouse holds nothing for it.
 NO_DATA = FinancialYear.containing(datetime.now(UTC).date()).prior.label
 PUBLISH_RUNS = {

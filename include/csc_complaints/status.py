@@ -399,6 +399,8 @@ def _year_status(
             "complaints_warehouse."
         )
 
+    if runs and runs[0].run_state == "failed":
+        status.summary += f" The latest report run ({runs[0].run_id}) failed: see its task log."
     status.links = _links(council, year, recorded, runs, published, dag_of_run, pdf, directory)
     return status
 
