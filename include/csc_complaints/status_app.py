@@ -40,6 +40,9 @@ URL_PREFIX = "/complaints"
 APPROVAL_TASK = "approve_report"  # dags/complaints_annual_report.py's APPROVE_REPORT
 YEAR_TASK = "check_year_ready"  # dags/complaints_annual_report.py's CHECK_YEAR_READY
 SOURCE_COMPARISON_DAG = "complaints_source_comparison"
+# A report DAG mapped over a council registry lists the councils in this task (its result: one
+# {"code": ...} per map index of the council's tasks).
+COUNCILS_TASK = "list_councils"
 APPROVE_OPTION = "Approve"  # ApprovalOperator.APPROVE
 WAITING_STATES = frozenset(
     {"awaiting_input", "deferred", "running", "queued", "scheduled", "up_for_reschedule"}
@@ -85,7 +88,9 @@ def _approval(hitl, payload: Any, ti_state: str | None) -> dict[str, Any]:
 def read_airflow_records(session, council_code: str) -> tuple[list[ReportRun], dict[str, str]]:
     """The annual report's runs with their sign-off, and the DAG of each pipeline run id.
 
-    The report DAG reports on the configured council; a run's year is what its
+    One record per run and council: a run's council is the one the run's ``list_councils``
+    task listed at the approval's map index when the report DAG maps its tasks over a council
+    registry, else ``council_code`` (the configured council). A run's year is what its
     ``check_year_ready`` task returned, else the year its data interval covers.
     """
     from airflow.models.dagrun import DagRun
@@ -96,40 +101,47 @@ def read_airflow_records(session, council_code: str) -> tuple[list[ReportRun], d
 
     from csc_complaints.timetables import FinancialYearTimetable
 
-    xcoms: dict[tuple[str, str], Any] = {}
+    xcoms: dict[tuple[str, str, int], Any] = {}
     for row in session.execute(
-        select(XComModel.run_id, XComModel.task_id, XComModel.value).where(
+        select(XComModel.run_id, XComModel.task_id, XComModel.map_index, XComModel.value).where(
             XComModel.dag_id == REPORT_DAG,
-            XComModel.task_id.in_([YEAR_TASK, APPROVAL_TASK]),
+            XComModel.task_id.in_([YEAR_TASK, APPROVAL_TASK, COUNCILS_TASK]),
             XComModel.key == "return_value",
         )
     ):
-        xcoms[(row.run_id, row.task_id)] = XComModel.deserialize_value(row)
-    approvals: dict[str, tuple[Any, str | None]] = {}
+        xcoms[(row.run_id, row.task_id, row.map_index)] = XComModel.deserialize_value(row)
+    approvals: dict[str, dict[int, tuple[Any, str | None]]] = {}
     for ti, hitl in session.execute(
         select(TaskInstance, HITLDetail)
         .outerjoin(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
         .where(TaskInstance.dag_id == REPORT_DAG, TaskInstance.task_id == APPROVAL_TASK)
     ):
-        approvals[ti.run_id] = (hitl, ti.state)
+        approvals.setdefault(ti.run_id, {})[ti.map_index] = (hitl, ti.state)
     timetable = FinancialYearTimetable()
     runs = []
     for run in session.scalars(select(DagRun).where(DagRun.dag_id == REPORT_DAG)):
-        year = xcoms.get((run.run_id, YEAR_TASK))
-        if not isinstance(year, str):
-            year = timetable.financial_year(run.data_interval_start, run.run_after).label
-        hitl, ti_state = approvals.get(run.run_id, (None, None))
-        sign_off = _approval(hitl, xcoms.get((run.run_id, APPROVAL_TASK)), ti_state)
-        runs.append(
-            ReportRun(
-                council_code=(run.conf or {}).get("council_code") or council_code,
-                financial_year=year,
-                run_id=run.run_id,
-                run_state=str(run.state) if run.state else None,
-                started_at=run.start_date or run.run_after,
-                **sign_off,
+        listed = xcoms.get((run.run_id, COUNCILS_TASK, -1))
+        for map_index, (hitl, ti_state) in (
+            approvals.get(run.run_id) or {-1: (None, None)}
+        ).items():
+            code = council_code
+            if map_index >= 0 and isinstance(listed, list) and map_index < len(listed):
+                entry = listed[map_index]
+                code = entry.get("code", code) if isinstance(entry, dict) else str(entry)
+            year = xcoms.get((run.run_id, YEAR_TASK, map_index))
+            if not isinstance(year, str):
+                year = timetable.financial_year(run.data_interval_start, run.run_after).label
+            payload = xcoms.get((run.run_id, APPROVAL_TASK, map_index))
+            runs.append(
+                ReportRun(
+                    council_code=code,
+                    financial_year=year,
+                    run_id=run.run_id,
+                    run_state=str(run.state) if run.state else None,
+                    started_at=run.start_date or run.run_after,
+                    **_approval(hitl, payload, ti_state),
+                )
             )
-        )
     dag_of_run = {
         run_id: dag_id
         for dag_id, run_id in session.execute(
