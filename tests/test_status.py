@@ -19,10 +19,10 @@ from csc_complaints.status import (
     age_text,
     council_status,
     list_councils,
-    resolve_output_file,
     warehouse_status,
 )
 from csc_complaints.status_app import render_page
+from csc_complaints.status_links import resolve_output_file
 from tests.status_warehouse import (
     CANARY,
     DRAFT,

@@ -5,7 +5,8 @@ rows, reconciliations, published figures, extract runs) and the output folder, a
 Airflow knows about the annual report's runs (its human-in-the-loop sign-off) as plain records,
 ``ReportRun``. The Airflow plugin (``plugins/complaints_status_page.py``, app in
 ``csc_complaints.status_app``) reads those records from Airflow's metadata database and serves
-the result as JSON (``GET /complaints/api/status``) and as the page ``/complaints/``.
+the result as JSON (``GET /complaints/api/status``) and as the page ``/complaints/``. The
+links each year shows come from ``csc_complaints.status_links``.
 
 A year's state, the first that applies:
 
@@ -29,17 +30,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlparse
 
 from sqlalchemy import Engine, inspect
 
 from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
+from csc_complaints.status_links import (
+    Link,
+    dag_run_href,
+    year_links,
+)
 
 STEP = "status"
 EXTRACT_DAG = "complaints_extract"
-WAREHOUSE_DAG = "complaints_warehouse"
-REPORT_DAG = "complaints_annual_report"
 
 STATES = ("restated", "signed_off", "awaiting_sign_off", "draft", "not_built", "no_data")
 STATE_LABELS = {
@@ -83,15 +86,6 @@ class ReportRun:
     requested_at: datetime | None = None
     responded_at: datetime | None = None
     responded_by: str | None = None
-
-
-@dataclass(frozen=True)
-class Link:
-    label: str
-    href: str  # relative to the page (/complaints/): "../dags/..." is Airflow's UI
-
-    def as_json(self) -> dict[str, str]:
-        return {"label": self.label, "href": self.href}
 
 
 @dataclass
@@ -186,32 +180,6 @@ def age_text(delta_seconds: float) -> str:
     if not days and not hours:
         parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
     return " ".join(parts) + " ago"
-
-
-def dag_run_href(dag_id: str, run_id: str) -> str:
-    """Airflow's UI page of a DAG run, relative to the page at ``/complaints/``."""
-    return f"../dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
-
-
-def file_href(council_code: str, relative: Path | str) -> str:
-    """An output file as the page serves it (``files/<council>/<path>``, signed-in users only)."""
-    return f"files/{quote(council_code, safe='')}/{quote(Path(relative).as_posix())}"
-
-
-def _output_file(output_dir: Path, path: Path) -> str | None:
-    """``path`` relative to the output folder, or None when it lies outside it."""
-    try:
-        return path.resolve().relative_to(output_dir.resolve()).as_posix()
-    except ValueError:
-        return None
-
-
-def _data_docs_path(data_docs: str | None) -> Path | None:
-    """The Data Docs page as a file path (the warehouse keeps a ``file://`` URL)."""
-    if not data_docs:
-        return None
-    parsed = urlparse(data_docs)
-    return Path(unquote(parsed.path)) if parsed.scheme in ("file", "") else None
 
 
 def _last_extract(conn, council_code: str, now: datetime, dag_of_run) -> dict[str, Any] | None:
@@ -401,7 +369,7 @@ def _year_status(
 
     if runs and runs[0].run_state == "failed":
         status.summary += f" The latest report run ({runs[0].run_id}) failed: see its task log."
-    status.links = _links(council, year, recorded, runs, published, dag_of_run, pdf, directory)
+    status.links = year_links(council, year, recorded, runs, published, dag_of_run, pdf, directory)
     return status
 
 
@@ -436,37 +404,6 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%d %B %Y %H:%M UTC") if value else "an unknown time"
 
 
-def _links(council, year, recorded, runs, published, dag_of_run, pdf: Path, directory: Path):
-    from csc_complaints.report.reconciliation import reconciliation_path
-
-    code, output = council.code, council.output_dir
-    links: list[Link] = []
-    if runs:
-        links.append(Link("Report run", dag_run_href(REPORT_DAG, runs[0].run_id)))
-    elif published is not None:
-        links.append(Link("Report run", dag_run_href(REPORT_DAG, published.run_id)))
-    if recorded is not None:
-        dag_id = dag_of_run.get(recorded.run_id, WAREHOUSE_DAG)
-        links.append(Link("Reconciliation run", dag_run_href(dag_id, recorded.run_id)))
-        docs = _data_docs_path(recorded.data_docs)
-        relative = _output_file(output, docs) if docs and docs.exists() else None
-        if relative:
-            links.append(Link("Data Docs", file_href(code, relative)))
-    for label, path in (
-        ("Report (PDF)", pdf),
-        ("Report (HTML)", pdf.with_suffix(".html")),
-        ("reconciliation.json", reconciliation_path(output, year)),
-    ):
-        relative = _output_file(output, path) if path.exists() else None
-        if relative:
-            links.append(Link(label, file_href(code, relative)))
-    for path in sorted((directory / "csv").glob("*.csv")):
-        relative = _output_file(output, path)
-        if relative:
-            links.append(Link(f"{path.stem}.csv", file_href(code, relative)))
-    return links
-
-
 def warehouse_status(
     engine: Engine,
     settings,
@@ -481,13 +418,3 @@ def warehouse_status(
         for council in list_councils(engine, settings)
         for status in council_status(engine, council, report_runs, now, dag_of_run)
     ]
-
-
-def resolve_output_file(council: Council, relative: str) -> Path | None:
-    """An output file a page link names, or None when it is not a file inside the council's
-    output folder (no ``..`` escapes, no folders)."""
-    root = council.output_dir.resolve()
-    candidate = (root / unquote(relative)).resolve()
-    if not candidate.is_relative_to(root) or not candidate.is_file():
-        return None
-    return candidate

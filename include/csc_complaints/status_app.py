@@ -28,13 +28,8 @@ from typing import Annotated, Any
 
 from starlette.concurrency import run_in_threadpool
 
-from csc_complaints.status import (
-    EXTRACT_DAG,
-    REPORT_DAG,
-    WAREHOUSE_DAG,
-    ReportRun,
-    YearStatus,
-)
+from csc_complaints.status import EXTRACT_DAG, ReportRun, YearStatus
+from csc_complaints.status_links import REPORT_DAG, WAREHOUSE_DAG
 
 URL_PREFIX = "/complaints"
 APPROVAL_TASK = "approve_report"  # dags/complaints_annual_report.py's APPROVE_REPORT
@@ -238,7 +233,8 @@ def create_app():
     from fastapi.responses import FileResponse, HTMLResponse
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-    from csc_complaints.status import Council, list_councils, resolve_output_file
+    from csc_complaints.status import Council, list_councils
+    from csc_complaints.status_links import resolve_output_file
 
     bearer = HTTPBearer(auto_error=False)
 
