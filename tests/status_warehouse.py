@@ -82,6 +82,7 @@ def build_status_warehouse(warehouse_url: str, source_url: str, output: Path) ->
     from csc_complaints.quality import run_reconciliation, run_row_checks
     from csc_complaints.quality.reconciliation import record_published_figures
     from csc_complaints.report.build import build_report
+    from csc_complaints.report.sign_off import SignOff
     from csc_complaints.warehouse.build import build_warehouse
     from csc_complaints_demo.synthetic import GeneratorConfig, generate
 
@@ -129,7 +130,10 @@ def build_status_warehouse(warehouse_url: str, source_url: str, output: Path) ->
 
         pipeline("manual__2020-05-02T06:00:00+00:00", datetime(2020, 5, 2, 6, 0))
         for year in (RESTATED, SIGNED_OFF):
-            build_report(warehouse, settings, year, output, final=True)
+            approval = SignOff(
+                "complaints_manager", settings.sign_off_role, AS_OF.replace(tzinfo=UTC)
+            )
+            build_report(warehouse, settings, year, output, final=True, sign_off=approval)
             record_published_figures(warehouse, settings.council_code, year, PUBLISH_RUNS[year])
         for year in (REJECTED, DRAFT):
             build_report(warehouse, settings, year, output, final=False)

@@ -351,7 +351,7 @@ def _year_status(
                 f"{_when(rejected.responded_at)}"
             )
         status.summary += (
-            ": cannot be signed off until " + "; ".join(blockers) + " are resolved."
+            "; it cannot be signed off while it has: " + "; ".join(blockers) + "."
             if blockers
             else "; not yet sent for sign-off."
         )
