@@ -75,6 +75,12 @@ def test_unknown_or_missing_keys_are_refused(tmp_path):
         ("COMPLAINTS_EXTRACT_OVERLAP_MINUTES", "-5", "extract_overlap_minutes -5"),
         ("COMPLAINTS_RECOMMENDATION_BELOW_PERCENT", "150", "recommendation_below_percent 150"),
         ("COMPLAINTS_SOURCE_COMPARISON_SCHEDULE", "every Sunday", "is not a cron expression"),
+        ("COMPLAINTS_OPERATIONS_ALERTS_SCHEDULE", "hourly", "is not a cron expression"),
+        ("COMPLAINTS_SIGN_OFF_DEADLINE", "30 June", "is not a month and day like '06-30'"),
+        ("COMPLAINTS_SIGN_OFF_DEADLINE", "06-31", "is not a month and day like '06-30'"),
+        ("COMPLAINTS_SIGN_OFF_DEADLINE", "03-15", "is before 1 April"),
+        ("COMPLAINTS_COMPLAINTS_MANAGER_EMAIL", "the manager", "is not an e-mail address"),
+        ("COMPLAINTS_EXTRACT_STALE_AFTER_HOURS", "0", "extract_stale_after_hours 0"),
     ],
 )
 def test_a_value_the_pipeline_cannot_use_is_refused_and_named(variable, value, complaint):
@@ -178,3 +184,25 @@ def test_an_older_file_without_the_report_settings_still_loads(tmp_path):
     assert settings.publication_url == "" and settings.sign_off_role == "Complaints Manager"
     # With no order set, alphabetical whatever the case.
     assert settings.order_key("a", "y") < settings.order_key("B", "x")
+
+
+def test_the_operations_alerts_settings_and_their_defaults(tmp_path):
+    """A file written before the operations alerts existed gets their defaults."""
+    text = (load_settings.__globals__["DEFAULT_SETTINGS_FILE"]).read_text()
+    keys = (
+        "sign_off_deadline",
+        "complaints_manager_email",
+        "extract_stale_after_hours",
+        "operations_alerts_schedule",
+    )
+    older = tmp_path / "settings.toml"
+    older.write_text("\n".join(line for line in text.splitlines() if not line.startswith(keys)))
+    settings = load_settings({"COMPLAINTS_SETTINGS_FILE": str(older)})
+    assert (
+        settings.sign_off_deadline,
+        settings.complaints_manager_email,
+        settings.extract_stale_after_hours,
+        settings.operations_alerts_schedule,
+    ) == ("06-30", "", 48, "@hourly")
+    env = {"COMPLAINTS_COMPLAINTS_MANAGER_EMAIL": "cm@council.example"}
+    assert load_settings(env).complaints_manager_email == "cm@council.example"

@@ -36,7 +36,11 @@ WEB_ADDRESS = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 # A link inside a text of the settings: [the words linked](https://...).
 LINK = re.compile(r"\[([^\[\]]+)\]\(([^()\s]+)\)")
 # Texts that may be left empty.
-MAY_BE_EMPTY = {"council_code", "publication_url"}  # (the code has its own message)
+# (council_code has its own message.)
+MAY_BE_EMPTY = {"council_code", "publication_url", "complaints_manager_email"}
+# Settings holding a cron expression or preset (read by timetables.SettingCronTimetable).
+SCHEDULE_SETTINGS = ("source_comparison_schedule", "operations_alerts_schedule")
+MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 TIMESCALES = (
     ("stage1_target_wd", "stage1_extended_wd"),
     ("stage2_target_wd", "stage2_extended_wd"),
@@ -85,6 +89,16 @@ class Settings:
     publication_url: str = ""
     # The role printed beside the name of the person who signs the report off.
     sign_off_role: str = "Complaints Manager"
+    # The operations alerts (complaints_operations_alerts, csc_complaints.operations_alerts).
+    # A year is signed off by this day (MM-DD) of the calendar year in which it ends.
+    sign_off_deadline: str = "06-30"
+    # The council's Complaints Manager, told too when a year misses the sign-off deadline
+    # ("" for nobody but the data team).
+    complaints_manager_email: str = ""
+    # No extract succeeded for longer than this: the freshness alert.
+    extract_stale_after_hours: int = 48
+    # When complaints_operations_alerts checks both (a cron expression or preset).
+    operations_alerts_schedule: str = "@hourly"
 
     @property
     def output_path(self) -> Path:
@@ -173,6 +187,7 @@ def _problems(values: dict[str, object]) -> dict[str, str]:
         "recommendation_below_percent": (0, 100),
         "extract_overlap_minutes": (0, None),
         "batch_size": (1, None),
+        "extract_stale_after_hours": (1, None),
     }
     for key, (low, high) in bounds.items():
         if key in problems:
@@ -193,11 +208,21 @@ def _problems(values: dict[str, object]) -> dict[str, str]:
             except ValueError as exc:
                 key = "report_time" if "report_time" in str(exc) else "report_day_of_april"
                 problems[key] = str(exc)
-    schedule = values["source_comparison_schedule"]
-    if "source_comparison_schedule" not in problems and not _is_cron(schedule):
-        problems["source_comparison_schedule"] = (
-            f"source_comparison_schedule {schedule!r} is not a cron expression like "
-            "'0 3 * * 0' or a preset like '@weekly'"
+    for key in SCHEDULE_SETTINGS:
+        if key not in problems and not _is_cron(values[key]):
+            problems[key] = (
+                f"{key} {values[key]!r} is not a cron expression like "
+                "'0 3 * * 0' or a preset like '@weekly'"
+            )
+    if "sign_off_deadline" not in problems:
+        try:
+            sign_off_month_day(values["sign_off_deadline"])
+        except ValueError as exc:
+            problems["sign_off_deadline"] = str(exc)
+    email = values["complaints_manager_email"]
+    if "complaints_manager_email" not in problems and email.strip() and "@" not in email:
+        problems["complaints_manager_email"] = (
+            f"complaints_manager_email {email!r} is not an e-mail address"
         )
     url = values["publication_url"]
     if "publication_url" not in problems and url.strip() and not WEB_ADDRESS.match(url):
@@ -230,6 +255,28 @@ def _texts(value: object) -> bool:
 def links_are_web_addresses(text: str) -> bool:
     """Every ``[text](address)`` link in a settings text points at an http(s) address."""
     return all(WEB_ADDRESS.match(address) for _, address in LINK.findall(text))
+
+
+def sign_off_month_day(value: str) -> tuple[int, int]:
+    """``sign_off_deadline`` ("06-30") as (month, day): a day from 1 April to 31 December, so
+    the deadline falls after the year it is for has ended."""
+    import datetime
+
+    match = MONTH_DAY.match(value.strip())
+    try:
+        if not match:
+            raise ValueError
+        month, day = int(match.group(1)), int(match.group(2))
+        datetime.date(2001, month, day)  # a real day of the year (29 February is not allowed)
+    except ValueError:
+        raise ValueError(
+            f"sign_off_deadline {value!r} is not a month and day like '06-30' (30 June)"
+        ) from None
+    if month < 4:
+        raise ValueError(
+            f"sign_off_deadline {value!r} is before 1 April: the financial year ends on 31 March"
+        )
+    return month, day
 
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:

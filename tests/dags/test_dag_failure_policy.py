@@ -55,6 +55,7 @@ def test_parsing_and_serializing_never_open_the_settings_file(tmp_path):
     assert found["dags"] == [
         "complaints_annual_report",
         "complaints_extract",
+        "complaints_operations_alerts",
         "complaints_source_comparison",
         "complaints_warehouse",
     ]

@@ -20,6 +20,7 @@ EXPECTED_DAG_IDS = (
     "complaints_warehouse",
     "complaints_annual_report",
     "complaints_source_comparison",
+    "complaints_operations_alerts",
 )
 # Imported inside tasks only: GX alone takes seconds to import, and the dag-processor parses
 # every file again and again.

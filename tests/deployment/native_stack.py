@@ -7,6 +7,13 @@ The init job is the compose stack's own ``docker/airflow-init.sh`` (API users' p
 database migration, demo source seed). ``ApiClient`` talks to the stack the way a user or a script
 does: a JWT from ``/auth/token``, then the public REST API ``/api/v2``. Every wait is bounded and
 fails with the tail of every process log.
+
+With ``celery`` set (``CeleryBroker``), it runs the compose file's ``celery`` profile instead:
+CeleryExecutor, Redis as the broker, a PostgreSQL result backend, and ``airflow celery worker``
+processes started by ``start_worker``, each under its own name. The name is the worker's Celery
+hostname (``--celery-hostname``) and the hostname its task instances record
+(``worker_hostname``, Airflow's ``[core] hostname_callable``), as workers on separate machines
+would have; ``terminate_worker`` sends SIGTERM to one worker's process only.
 """
 
 from __future__ import annotations
@@ -36,6 +43,23 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 T = TypeVar("T")
 
 
+WORKER_NAME_VARIABLE = "NATIVE_STACK_WORKER_NAME"
+
+
+def worker_hostname() -> str:
+    """A worker's hostname as its task instances record it: its name in the stack (two workers
+    on one machine would otherwise share the machine's name). ``[core] hostname_callable``."""
+    return os.environ.get(WORKER_NAME_VARIABLE) or socket.getfqdn()
+
+
+@dataclass(frozen=True)
+class CeleryBroker:
+    """The Celery executor's broker (Redis, one database of its own) and result backend."""
+
+    broker_url: str  # redis://127.0.0.1:6379/11
+    result_backend: str  # db+postgresql://...
+
+
 class StackError(AssertionError):
     """A component did not start, or something the test waited for did not happen in time."""
 
@@ -62,6 +86,7 @@ class NativeStack:
     connections: dict[str, str]
     extra_env: dict[str, str] = field(default_factory=dict)
     demo_source_owner_url: str | None = None
+    celery: CeleryBroker | None = None
     # The two users of docker-compose.yml: the data engineer and the Complaints Manager.
     users: dict[str, str] = field(
         default_factory=lambda: {
@@ -71,6 +96,8 @@ class NativeStack:
     )
     api_port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Processes the test stopped on purpose: their exit is not a failure of the stack.
+    stopped: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
@@ -112,11 +139,22 @@ class NativeStack:
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT": str(free_port()),
+                # A task's calls to the execution API wait longer than the default 5 s on a CI
+                # machine shared by many processes (a timeout there fails the task's try).
+                "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
                 # A test cannot wait for the default 5-minute folder refresh.
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             }
         )
+        if self.celery is not None:
+            env.update(
+                {
+                    "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                    "AIRFLOW__CELERY__BROKER_URL": self.celery.broker_url,
+                    "AIRFLOW__CELERY__RESULT_BACKEND": self.celery.result_backend,
+                }
+            )
         env.update({f"AIRFLOW_CONN_{k.upper()}": v for k, v in self.connections.items()})
         env.update(self.extra_env)
         # A person signs the report off here: never the demo's auto-approval.
@@ -160,6 +198,43 @@ class NativeStack:
             )
             out.close()
 
+    def start_worker(self, name: str, concurrency: int = 2, queues: str = "default") -> None:
+        """``airflow celery worker`` named ``name`` (its Celery hostname ``name@<machine>`` and
+        the hostname its task instances record), with a log-server port of its own."""
+        env = dict(self.env)
+        env.update(
+            {
+                WORKER_NAME_VARIABLE: name,
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": f"{__name__}.worker_hostname",
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+                # worker_hostname is imported from this module by the worker's task runners.
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), env.get("PYTHONPATH", "")]),
+            }
+        )
+        args = ["celery", "worker", "--celery-hostname", f"{name}@%h"]
+        args += ["--concurrency", str(concurrency), "--queues", queues]
+        out = (self.logs / f"{name}.log").open("w")
+        self.processes[name] = subprocess.Popen(
+            [AIRFLOW, *args],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        out.close()
+
+    def worker_ready(self, name: str) -> bool:
+        """Has the Celery worker ``name`` connected to the broker and started consuming?"""
+        text = (self.logs / f"{name}.log").read_text(errors="replace")
+        return f"{name}@" in text and " ready." in text
+
+    def terminate_worker(self, name: str) -> None:
+        """SIGTERM to the worker's own process only (Celery's warm shutdown: it takes no new
+        task, finishes the ones it is running, and exits); its pool's children are left to it."""
+        self.stopped.add(name)
+        os.kill(self.processes[name].pid, signal.SIGTERM)
+
     def stop(self, grace: float = 20) -> None:
         """SIGTERM every component's process group, then SIGKILL what is left."""
         for proc in self.processes.values():
@@ -174,7 +249,7 @@ class NativeStack:
 
     def check_alive(self) -> None:
         for name, proc in self.processes.items():
-            if proc.poll() is not None:
+            if proc.poll() is not None and name not in self.stopped:
                 raise StackError(
                     f"airflow {name} exited with code {proc.returncode}\n{self.diagnostics()}"
                 )
