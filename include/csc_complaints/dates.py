@@ -5,6 +5,9 @@ The one home of two ideas every layer shares (docs/counting-rules.md):
 - ``FinancialYear``: 1 April to 31 March, printed ``2019/20``, in folder and file names
   ``2019-20``. The warehouse, the report, the command line, the timetable and the tests all use
   this type; nothing else parses or formats a financial year.
+- ``FinancialQuarter``: a quarter of a financial year (Q1 April to June ... Q4 January to March),
+  printed ``2019/20 Q1``, in file names ``2019-20-q1``; the quarterly monitoring pack, its
+  timetable and the quarterly stats use it.
 - ISO calendar dates (``YYYY-MM-DD``, exactly ten characters): how staging holds a business date.
   ``ISO_DATE_PATTERN`` is the Python pattern, ``ISO_DATE_SQL_PATTERN`` the same pattern for a
   database's regular-expression match.
@@ -88,6 +91,93 @@ class FinancialYear:
     @property
     def next(self) -> FinancialYear:
         return FinancialYear(self.start_year + 1)
+
+    def quarter(self, number: int) -> FinancialQuarter:
+        """Quarter ``number`` (1 to 4) of the year."""
+        return FinancialQuarter(self, number)
+
+    @property
+    def quarters(self) -> tuple[FinancialQuarter, ...]:
+        return tuple(FinancialQuarter(self, n) for n in range(1, QUARTERS + 1))
+
+    def __str__(self) -> str:
+        return self.label
+
+
+QUARTERS = 4  # a financial year's quarters: Q1 April-June, Q2 July-September, Q3 October-
+# December, Q4 January-March
+_QUARTER_LABEL = re.compile(r"^(\d{4}/\d{2}) ?[Qq]([1-4])$")
+
+
+@dataclass(frozen=True, order=True)
+class FinancialQuarter:
+    """Quarter ``number`` of a financial year: three calendar months, the first from April."""
+
+    year: FinancialYear
+    number: int
+
+    def __post_init__(self) -> None:
+        if self.number not in range(1, QUARTERS + 1):
+            raise ValueError(f"quarter {self.number!r} is not 1, 2, 3 or 4")
+
+    @classmethod
+    def parse(cls, label: str) -> FinancialQuarter:
+        """``'2019/20 Q1'`` (or ``'2019/20Q1'``) -> the first quarter of 2019/20."""
+        match = _QUARTER_LABEL.match((label or "").strip())
+        if not match:
+            raise ValueError(f"quarter {label!r} is not written like '2019/20 Q1'")
+        return cls(FinancialYear.parse(match.group(1)), int(match.group(2)))
+
+    @classmethod
+    def containing(cls, day: date) -> FinancialQuarter:
+        """The quarter a calendar date falls in (April to June is Q1, January to March Q4)."""
+        return cls(FinancialYear.containing(day), (day.month - 4) % 12 // 3 + 1)
+
+    @property
+    def label(self) -> str:
+        """As printed: ``2019/20 Q1``."""
+        return f"{self.year.label} Q{self.number}"
+
+    @property
+    def slug(self) -> str:
+        """As used in file names: ``2019-20-q1``."""
+        return f"{self.year.slug}-q{self.number}"
+
+    @property
+    def start(self) -> date:
+        month = (self.number - 1) * 3 + 4
+        return date(self.year.start_year + (month > 12), (month - 1) % 12 + 1, 1)
+
+    @property
+    def end(self) -> date:
+        """The first day after the quarter: an exclusive bound."""
+        return self.next.start
+
+    @property
+    def last_day(self) -> date:
+        """The quarter's last day: the day its open cases are counted at."""
+        return self.end - timedelta(days=1)
+
+    @property
+    def next(self) -> FinancialQuarter:
+        if self.number == QUARTERS:
+            return FinancialQuarter(self.year.next, 1)
+        return FinancialQuarter(self.year, self.number + 1)
+
+    @property
+    def prior(self) -> FinancialQuarter:
+        if self.number == 1:
+            return FinancialQuarter(self.year.prior, QUARTERS)
+        return FinancialQuarter(self.year, self.number - 1)
+
+    @property
+    def so_far(self) -> tuple[FinancialQuarter, ...]:
+        """The year's quarters up to and including this one (year to date)."""
+        return self.year.quarters[: self.number]
+
+    @property
+    def same_quarter_last_year(self) -> FinancialQuarter:
+        return FinancialQuarter(self.year.prior, self.number)
 
     def __str__(self) -> str:
         return self.label

@@ -41,7 +41,17 @@ CORRUPTIONS = {
     ],
     "RC06": [
         f"UPDATE stats_timeliness SET responses = responses + 1 WHERE {C}"
-        " AND measure = 'stage1_within_20wd'"
+        " AND measure = 'stage1_within_20wd'",
+        # (and in a quarter, so the quarters still sum to the year: RC13 holds)
+        f"UPDATE stats_quarterly_timeliness SET responses = responses + 1 WHERE {C}"
+        " AND measure = 'stage1_within_20wd' AND quarter = (SELECT MIN(q.quarter)"
+        f" FROM stats_quarterly_timeliness q WHERE q.{C.replace(' AND ', ' AND q.')}"
+        " AND q.measure = 'stage1_within_20wd')",
+    ],
+    "RC13": [
+        f"UPDATE stats_quarterly_stages SET received = received + 1 WHERE {C}"
+        " AND stage = 1 AND quarter = (SELECT MIN(q.quarter) FROM stats_quarterly_stages q"
+        f" WHERE q.{C.replace(' AND ', ' AND q.')} AND q.stage = 1)"
     ],
     "RC08": [
         f"UPDATE stats_complaints_by_channel SET complaints = complaints + 1 WHERE {C}"
@@ -115,6 +125,33 @@ def test_breaking_one_reconciliation_rule_fires_only_that_rule(pipeline, code):
     as_read = read_reconciliation(p.output, FinancialYear.parse("2019/20"), "E06000005")
     assert as_read.blocking_reasons() == [
         f"{code} failed (critical): expected {failed.expected}, observed {failed.observed}"
+    ]
+
+
+def test_rc13_names_the_year_the_figure_and_both_values(pipeline):
+    p, build = _built(pipeline)
+    execute(p.warehouse, *CORRUPTIONS["RC13"])
+    (rc13,) = p.reconcile("run-2", build.changed_years).years["2019/20"].failed_rules
+    (discrepancy,) = rc13.discrepancies
+    year = discrepancy["expected"]
+    assert discrepancy["observed"] == year + 1
+    assert discrepancy["message"] == (
+        f"RC13 2019/20 stage1_received: the year {year}, its quarters sum to {year + 1}"
+    )
+    # Cases past target never outnumber the cases open at a quarter's end.
+    execute(
+        p.warehouse,
+        f"UPDATE stats_quarterly_stages SET received = received - 1 WHERE {C}"
+        " AND stage = 1 AND quarter = (SELECT MIN(q.quarter) FROM stats_quarterly_stages q"
+        f" WHERE q.{C.replace(' AND ', ' AND q.')} AND q.stage = 1)",
+        f"UPDATE stats_quarterly_open SET past_target = open_cases + 1 WHERE {C}"
+        " AND quarter = 2 AND stage = 1",
+    )
+    (rc13,) = p.reconcile("run-3", build.changed_years).years["2019/20"].failed_rules
+    assert [d["message"] for d in rc13.discrepancies] == [
+        "RC13 2019/20 Q2 stage 1: past target "
+        f"{rc13.discrepancies[0]['observed']} is not between 0 and the open cases "
+        f"{rc13.discrepancies[0]['expected']}"
     ]
 
 

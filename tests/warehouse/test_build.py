@@ -540,9 +540,9 @@ def test_a_failed_year_leaves_the_previous_figures(warehouse):
     targets = timeliness_targets(SETTINGS)
     with engine.connect() as conn:
         new_tables = compute_stats(conn, COUNCIL, targets)
-        # A timeliness row twice: stats_timeliness, the last table of the year, refuses it
-        # after the other five tables were already replaced inside the year's transaction.
-        new_timeliness = new_tables[-1]
+        # A timeliness row twice: stats_timeliness refuses it after the five tables before it
+        # were already replaced inside the year's transaction.
+        new_timeliness = new_tables[wh.STATS_TABLES.index(wh.stats_timeliness)]
         with conn.begin():
             conn.execute(
                 new_timeliness.insert().from_select(

@@ -1,4 +1,4 @@
-"""The warehouse build: staging -> dimensions and facts -> the six ``stats_*`` tables.
+"""The warehouse build: staging -> dimensions and facts -> every ``stats_*`` table.
 
 ``build_warehouse`` runs in three steps, all SQL in ``include/sql/warehouse/`` (the database does
 the counting; Python only orders the steps and fills the date dimension):
@@ -10,12 +10,12 @@ the counting; Python only orders the steps and fills the date dimension):
    deleted rows, rows of uncounted complaints, rejected rows (``dq_rejects``) and rows with a date
    that is not a calendar date (DQ02 reports those). Working-day durations are computed here,
    once per stage row.
-3. The six stats tables of every year are computed at once, one grouped pass over the facts per
+3. The stats tables of every year are computed at once, one grouped pass over the facts per
    table, into temporary ``new_stats_*`` tables (a decade of years costs one pass, not ten).
    Each year's new rows are fingerprinted; a year whose fingerprint equals the one recorded in
    ``etl_year_builds`` is left alone, so a re-run with the same data writes nothing and reports
    no year as changed. Any other year is replaced in its own transaction (its rows deleted from
-   the six stats tables and copied from the new ones), so a reader (the report, a BI tool) sees
+   every stats table and copied from the new ones), so a reader (the report, a BI tool) sees
    the old year or the new year, never a half-built one. A year that no longer has any counted
    date is emptied.
 """
@@ -57,6 +57,7 @@ from csc_complaints.warehouse.schema import (
     dim_date,
     dq_rejects,
     etl_year_builds,
+    fact_open_stages,
 )
 from csc_complaints.working_days import date_dimension_rows
 
@@ -108,13 +109,14 @@ def build_warehouse(warehouse_engine: Engine, settings: Settings, run_id: str) -
     create_warehouse_schema(warehouse_engine)
     result = BuildResult(run_id=run_id, council_code=council)
     result.dates_added = refresh_date_dimension(warehouse_engine, council)
-    result.fact_rows = rebuild_facts(warehouse_engine, council)
     targets = timeliness_targets(settings)
+    as_of = open_cases_as_of(warehouse_engine, council)
+    result.fact_rows = rebuild_facts(warehouse_engine, council, targets, as_of)
 
     changed, removed, unchanged = [], [], []
     # One connection throughout: the new stats live in its temporary tables.
     with warehouse_engine.connect() as conn:
-        new_tables = compute_stats(conn, council, targets)
+        new_tables = compute_stats(conn, council, targets, as_of)
         try:
             with conn.begin():
                 fact_years = _years_in(conn, new_tables[0])
@@ -184,8 +186,37 @@ def _count_days(conn: Connection, year: str) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def rebuild_facts(engine: Engine, council: str) -> dict[str, int]:
-    """Replace the council's dimension and fact rows from staging, in one transaction."""
+# Before any quarter's end: no quarter is counted for open cases (no extract has finished).
+NO_QUARTER_YET = "0001-01-01"
+
+
+def open_cases_as_of(engine: Engine, council: str) -> str:
+    """The day the council's latest extract finished (ISO, UTC), or ``NO_QUARTER_YET``.
+
+    Open cases are counted at the end of every quarter that ended before this day: its data
+    has been extracted since (``fact_open_stages.sql``). The same data gives the same day, so a
+    rebuild from the same extract counts the same quarters.
+    """
+    with engine.connect() as conn:
+        finished = conn.execute(
+            sql("report", "last_extract_finished"), {"council_code": council}
+        ).scalar()
+    if finished is None:
+        return NO_QUARTER_YET
+    return str(finished)[:10]  # a datetime, or SQLite's ISO text
+
+
+def rebuild_facts(
+    engine: Engine,
+    council: str,
+    targets: dict[str, int] | None = None,
+    as_of: str = NO_QUARTER_YET,
+) -> dict[str, int]:
+    """Replace the council's dimension and fact rows from staging, in one transaction.
+
+    With ``targets`` (``timeliness_targets(settings)``), also ``fact_open_stages``: the stage
+    rows open at the end of each quarter that ended before ``as_of`` (``open_cases_as_of``).
+    """
     counts: dict[str, int] = {}
     with engine.begin() as conn:
         _tune_for_bulk(conn)
@@ -202,7 +233,23 @@ def rebuild_facts(engine: Engine, council: str) -> dict[str, int]:
             # Later facts join it and the stats group it: without fresh statistics the planner
             # takes a million just-written rows for a handful and sorts them instead of hashing.
             _analyze(conn, [table])
+        conn.execute(delete(fact_open_stages).where(fact_open_stages.c.council_code == council))
+        if targets is not None:
+            counts[fact_open_stages.name] = _open_stages(conn, council, targets, as_of)
     return counts
+
+
+def _open_stages(conn: Connection, council: str, targets: dict[str, int], as_of: str) -> int:
+    """Fill ``fact_open_stages`` (inside the facts' transaction); how many rows it holds."""
+    measure_targets = _measure_targets_table()
+    conn.execute(DropTable(measure_targets, if_exists=True))
+    conn.execute(CreateTable(measure_targets))
+    conn.execute(measure_targets.insert(), _measure_targets(targets))
+    params = {"council_code": council, "as_of": as_of}
+    rows = conn.execute(sql(SQL_STEP, fact_open_stages.name), params).rowcount
+    conn.execute(DropTable(measure_targets))
+    _analyze(conn, [fact_open_stages])
+    return rows
 
 
 def _tune_for_bulk(conn: Connection) -> None:
@@ -309,7 +356,9 @@ def _measure_targets(targets: dict[str, int]) -> list[dict[str, object]]:
     ]
 
 
-def compute_stats(conn: Connection, council: str, targets: dict[str, int]) -> list[Table]:
+def compute_stats(
+    conn: Connection, council: str, targets: dict[str, int], as_of: str | None = None
+) -> list[Table]:
     """Every year's stats rows, into temporary ``new_stats_*`` tables (in STATS_TABLES order).
 
     ``targets``: the working days of each target setting the registry's timeliness measures
@@ -317,13 +366,17 @@ def compute_stats(conn: Connection, council: str, targets: dict[str, int]) -> li
     one pass; then ``include/sql/warehouse/stats_<table>.sql`` count each table's figures for all
     years at once, and the ``*_zeros.sql`` steps give every year every headline and timeliness
     measure of ``dim_measure`` (the registry, csc_complaints.measures).
+    ``as_of``: the day before which a quarter's end is counted for open cases (by default
+    ``open_cases_as_of``), as when ``fact_open_stages`` was built.
     """
+    if as_of is None:
+        as_of = open_cases_as_of(conn.engine, council)
     target_rows = _measure_targets(targets)
     new_tables = [_new_table(table) for table in STATS_TABLES]
     measure_targets = _measure_targets_table()
     work_tables = [_stage_counts_table(), measure_targets, *new_tables]
     _drop_new_tables(conn, work_tables)  # left on a pooled connection by a failed build
-    params = {"council_code": council}
+    params = {"council_code": council, "as_of": as_of}
     try:
         with conn.begin():
             _tune_for_bulk(conn)
@@ -333,7 +386,11 @@ def compute_stats(conn: Connection, council: str, targets: dict[str, int]) -> li
             conn.execute(sql(SQL_STEP, "stage_counts"), params)
             for table in STATS_TABLES:
                 conn.execute(sql(SQL_STEP, table.name), params)
-            for step in ("stats_headlines_zeros", "stats_timeliness_zeros"):
+            for step in (
+                "stats_headlines_zeros",
+                "stats_timeliness_zeros",
+                "stats_quarterly_open_zeros",
+            ):
                 conn.execute(sql(SQL_STEP, step), params)
     finally:
         _drop_new_tables(conn, work_tables[:2])

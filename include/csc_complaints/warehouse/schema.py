@@ -382,6 +382,29 @@ fact_learning_actions = Table(
     Column("completed_date", String(10), nullable=True),
 )
 
+# Each stage row open at the end of a quarter (requested by then, not responded to by then),
+# for every quarter of the warehouse's years that ended before the council's latest extract:
+# rebuilt whole with the facts (fact_open_stages.sql). stats_quarterly_open counts it; the
+# quarterly monitoring pack's annex lists its rows past target by complaint reference. Not a
+# stats table: it names cases, and is never published.
+fact_open_stages = Table(
+    "fact_open_stages",
+    metadata,
+    council_column(),
+    Column("as_at", String(10), nullable=False),  # the quarter's last day (ISO)
+    Column("financial_year", String(7), nullable=False),
+    Column("quarter", Integer, nullable=False),
+    Column("stage_id", Integer, nullable=False),
+    Column("complaint_id", Integer, nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("team_id", Integer, nullable=False),
+    # Working days from requested_date to as_at (docs/counting-rules.md).
+    Column("working_days_open", Integer, nullable=False),
+    # Past a target as at as_at: a timescale of its stage (measures registry, not an extended
+    # one) whose clock had started and not stopped, with more working days gone than its target.
+    Column("past_target", Boolean, nullable=False),
+)
+
 FACTS = (
     fact_complaints,
     fact_stages,
@@ -518,6 +541,35 @@ stats_learning_actions = _stats(
     key=("team",),
 )
 
+# Quarterly stats (docs/warehouse.md): the quarterly monitoring pack's figures, quarter by
+# quarter (csc_complaints.dates.FinancialQuarter: Q1 is April to June), so a year to date is the
+# sum of its quarters. RC13 holds the quarters to the year's own figures.
+stats_quarterly_stages = _stats(
+    "stats_quarterly_stages",
+    Column("quarter", Integer, nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("received", Integer, nullable=False),  # stage rows requested in the quarter
+    Column("decided", Integer, nullable=False),  # stage rows responded to in the quarter
+    key=("quarter", "stage"),
+)
+stats_quarterly_timeliness = _stats(
+    "stats_quarterly_timeliness",
+    Column("quarter", Integer, nullable=False),
+    Column("measure", String(60), nullable=False),
+    Column("responses", Integer, nullable=False),  # end date in the quarter
+    Column("within_target", Integer, nullable=False),
+    key=("quarter", "measure"),
+)
+stats_quarterly_open = _stats(
+    "stats_quarterly_open",
+    Column("quarter", Integer, nullable=False),
+    Column("stage", Integer, nullable=False),
+    Column("as_at", String(10), nullable=False),  # the quarter's last day (ISO)
+    Column("open_cases", Integer, nullable=False),  # stage rows open at the end of as_at
+    Column("past_target", Integer, nullable=False),  # of those, past their target date
+    key=("quarter", "stage"),
+)
+
 # The one list of the stats tables: the build, the report's figures and the CSV open data read it.
 STATS_TABLES = (
     stats_headlines,
@@ -532,6 +584,9 @@ STATS_TABLES = (
     stats_response_days,
     stats_ombudsman_decisions,
     stats_learning_actions,
+    stats_quarterly_stages,
+    stats_quarterly_timeliness,
+    stats_quarterly_open,
 )
 
 # The measures registry (csc_complaints.measures) as SQL can read it: SQL cannot import Python,
