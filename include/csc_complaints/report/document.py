@@ -121,6 +121,12 @@ class Document:
     # The cover's sentence saying where the accessible HTML and the open data are published,
     # with its link (None: the setting publication_url is empty).
     published_at: Paragraph | None = None
+    # The wording template of the PDF's furniture (footer, metadata, Contents heading): the
+    # annual report's ``pdf``; the quarterly monitoring pack's ``monitoring_pdf``.
+    furniture: str = "pdf"
+    # Printed under the title on the PDF's cover and the HTML page's header, if any (the
+    # monitoring pack: "management information, not for publication").
+    cover_note: str | None = None
 
     def listed_headings(self) -> list[tuple[int, Heading]]:
         """(position among the blocks, heading) of each heading the Contents lists."""

@@ -141,7 +141,9 @@ def render_html(document: Document, draft: bool) -> str:
         draft_notice=words.text("draft_notice"),
         status=status,
         # The same description as the PDF's subject; the approval's day, in the council's zone.
-        subject=wording("pdf").text("subject", document.year_label, draft, document.approved),
+        subject=wording(document.furniture).text(
+            "subject", document.year_label, draft, document.approved
+        ),
         approved_on=None if draft or document.approved_on is None else document.approved_on,
         published_at=document.published_at,
     )

@@ -100,7 +100,7 @@ class PageDecoration:
     """Drawn on every page: the DRAFT mark until sign-off; after the cover, the footer."""
 
     def __init__(self, document: Document, draft: bool) -> None:
-        self.words = wording("pdf")
+        self.words = wording(document.furniture)
         self.draft = draft
         footer = self.words.text("footer", document.council_name, document.year_label)
         self.footer = fonts.printable(footer)
@@ -154,7 +154,7 @@ def report_template(
     invariant mode (fixed ID, and a fixed creation date for a draft; a signed-off report's is
     its approval's, so the same model gives the same bytes), and the cover and body page
     templates."""
-    words = wording("pdf")
+    words = wording(document.furniture)
     template = ReportDocTemplate(
         str(path),
         page_of,

@@ -38,15 +38,21 @@ CONTENTS_TABLE_STYLE = [
 
 
 def cover(document: Document, draft: bool, styles: Styles) -> list[Flowable]:
-    """Title, council and year; "DRAFT - not signed off" or who approved it and when; where
-    the accessible HTML and the open data are published; then on to the body pages."""
+    """Title, council and year; the cover note (the monitoring pack's); "DRAFT - not signed
+    off" or who approved it and when; where the accessible HTML and the open data are published;
+    then on to the body pages."""
     title = "<br/>".join(markup(line) for line in (*document.title_lines, document.year_label))
     story: list[Flowable] = [
         Spacer(1, 5 * cm),
         tag(PdfParagraph(title, styles.cover_title), Tag("H1")),
         PdfParagraph(markup(document.council_name), styles.cover_subtitle),
     ]
-    status = wording("pdf").text("draft_banner") if draft else document.approved
+    if document.cover_note:
+        story += [
+            Spacer(1, 1 * cm),
+            PdfParagraph(markup(document.cover_note), styles.cover_subtitle),
+        ]
+    status = wording(document.furniture).text("draft_banner") if draft else document.approved
     if status:
         story += [Spacer(1, 1 * cm), PdfParagraph(markup(status), styles.cover_subtitle)]
     if document.published_at is not None:  # the address on a line of its own
@@ -65,7 +71,7 @@ def contents(document: Document, styles: Styles, page_of: dict[str, int]) -> lis
         (heading.level - 1, markup(heading.text), keys[position])
         for position, heading in document.listed_headings()
     ]
-    heading = wording("pdf").text("contents_heading")
+    heading = wording(document.furniture).text("contents_heading")
     return [
         tag(PdfParagraph(markup(heading), styles.headings[1]), Tag(heading_role(1))),
         Contents(entries, styles.contents, page_of, CONTENTS_TABLE_STYLE),
