@@ -2,7 +2,8 @@
 
 - ``airflow-db``: migrate the project's Airflow metadata database;
 - ``demo-source``: (re)build the demo source database with the reference dataset;
-- ``run-dags --fy 2019/20 [--fy ...] [--verbose]``: extract, warehouse and annual reports
+- ``run-dags --fy 2019/20 [--fy ...] [--packs 2019/20] [--verbose]``: extract, warehouse,
+  annual reports and (``--packs``) the quarterly monitoring packs of a year's four quarters
   through Airflow, chained as the scheduler chains them, then the figures, the rows held back
   and every output; a line per DAG and task on the terminal, Airflow's own output in
   ``.airflow/logs/run-dags/`` (``csc_complaints.dag_runs``);
@@ -22,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from csc_complaints.dates import FinancialYear
+from csc_complaints.dates import FinancialQuarter, FinancialYear
 from csc_complaints.settings import PROJECT_ROOT
 
 DEMO_SOURCE = PROJECT_ROOT / "data" / "demo-source.db"
@@ -113,9 +114,20 @@ def build_demo_source(path: Path) -> None:
     print(f"demo source database {_shown(path)}: the reference dataset, {rows} rows")
 
 
-def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: bool = False) -> None:
+def quarter_logical_date(quarter: FinancialQuarter) -> str:
+    """The monitoring pack run for a quarter: its data interval starts on its first day."""
+    return f"{quarter.start.isoformat()}T00:00:00+00:00"
+
+
+def run_dags(
+    financial_years: Sequence[str],
+    approve: str = "none",
+    verbose: bool = False,
+    packs: Sequence[str] = (),
+) -> None:
     """Extract, then the warehouse build, then the annual report of each year, through Airflow,
-    as the scheduler would chain them; then the figures, the rows held back and the outputs.
+    as the scheduler would chain them; then the quarterly monitoring pack of each quarter of
+    each year in ``packs``; then the figures, the rows held back and the outputs.
 
     The warehouse DAG runs when the extract's row checks updated the staging asset, even if the
     extract run is red for rejected rows (the scheduler starts it on the asset event); reports
@@ -128,8 +140,9 @@ def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: boo
     from csc_complaints.settings import SettingsError, load_settings
 
     env = airflow_environment()
-    for fy in financial_years:
+    for fy in (*financial_years, *packs):
         report_logical_date(fy)  # validate before anything runs
+    quarters = [q for fy in sorted(set(packs)) for q in FinancialYear.parse(fy).quarters]
     try:  # before any database or Airflow run is touched
         settings = load_settings(env)
     except SettingsError as exc:
@@ -165,6 +178,14 @@ def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: boo
                 runs.append(
                     runner.run("complaints_annual_report", report_logical_date(fy), label=fy)
                 )
+            for quarter in quarters:
+                runs.append(
+                    runner.run(
+                        "complaints_quarterly_monitoring",
+                        quarter_logical_date(quarter),
+                        label=quarter.label,
+                    )
+                )
         print_summary(console, env, settings, financial_years)
     finally:
         runner.close()
@@ -174,6 +195,7 @@ def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: boo
     ]
     output = Path(env["COMPLAINTS_OUTPUT_DIR"])
     missing = [fy for fy in sorted(financial_years) if not _report_pdf(output, fy).exists()]
+    missing += [q.label for q in quarters if not _pack_pdf(output, q).exists()]
     console.print(f"Airflow's log: {_shown(runner.log_path)} (VERBOSE=1 prints it)")
     if stopped or failures or missing:
         problems = ([stopped] if stopped else []) + [f"{name} is red" for name in failures]
@@ -188,6 +210,13 @@ def run_dags(financial_years: Sequence[str], approve: str = "none", verbose: boo
 def _report_pdf(output: Path, financial_year: str) -> Path:
     slug = FinancialYear.parse(financial_year).slug
     return output / slug / f"annual-report-{slug}.pdf"
+
+
+def _pack_pdf(output: Path, quarter: FinancialQuarter) -> Path:
+    from csc_complaints.report.build import year_directory
+    from csc_complaints.report.monitoring import pack_stem
+
+    return year_directory(output, quarter.year) / f"{pack_stem(quarter)}.pdf"
 
 
 def _shown(path: Path) -> str:
@@ -283,6 +312,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     run = sub.add_parser("run-dags", help="run extract, warehouse and report through Airflow")
     run.add_argument("--fy", action="append", required=True, help="financial year, e.g. 2019/20")
     run.add_argument(
+        "--packs",
+        action="append",
+        default=[],
+        help="financial year whose four quarterly monitoring packs to build, e.g. 2019/20",
+    )
+    run.add_argument(
         "--verbose", action="store_true", help="stream Airflow's own output (VERBOSE=1)"
     )
     run.add_argument(
@@ -301,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "demo-source":
         build_demo_source(args.path)
     elif args.command == "run-dags":
-        run_dags(args.fy, args.approve, verbose=args.verbose)
+        run_dags(args.fy, args.approve, verbose=args.verbose, packs=args.packs)
     elif args.command == "airflow":
         raise SystemExit(airflow(args.args, check=False))
 

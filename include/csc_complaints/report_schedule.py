@@ -1,5 +1,9 @@
 """The April report schedule: when the annual report of each financial year runs.
 
+The quarterly monitoring pack runs on the same day of the month and time, in the month after each
+quarter of the financial year ends (15 July, 15 October, 15 January and 15 April at 06:00 by
+default): the ``quarter_*`` methods.
+
 Plain date arithmetic, no Airflow (the year itself is ``csc_complaints.dates.FinancialYear``).
 ``csc_complaints.timetables.FinancialYearTimetable`` adapts it to Airflow's timetable protocol,
 so the scheduler, a manual run and the report's own tasks agree on what "the year just ended" is.
@@ -11,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from csc_complaints.dates import FinancialYear
+from csc_complaints.dates import FinancialQuarter, FinancialYear
 
 
 def parse_clock(value: str) -> time:
@@ -93,3 +97,45 @@ class ReportSchedule:
             if (moment.month, moment.day) == (4, 1) and moment.time() == time(0):
                 return FinancialYear(moment.year)
         return self.last_year_ended_by(run_after)
+
+    # --- the quarterly monitoring pack -----------------------------------------------------------
+
+    def quarter_interval(self, quarter: FinancialQuarter) -> tuple[datetime, datetime]:
+        """A quarter's data interval: local midnight of its first day to that of the next's."""
+        return (
+            datetime.combine(quarter.start, time(0), self.zone),
+            datetime.combine(quarter.end, time(0), self.zone),
+        )
+
+    def quarter_run_at(self, quarter: FinancialQuarter) -> datetime:
+        """When the pack for ``quarter`` runs: the report's day of the month, in the month after
+        the quarter ends, at the report's time."""
+        day = quarter.end.replace(day=self.day_of_april)
+        return datetime.combine(day, parse_clock(self.clock), self.zone)
+
+    def quarter_of_interval(self, start: datetime) -> FinancialQuarter:
+        """The quarter a run's data interval covers (it starts at local midnight)."""
+        return FinancialQuarter.containing(self.local_date(start))
+
+    def first_quarter_from(self, earliest: datetime) -> FinancialQuarter:
+        """The first quarter that starts on or after ``earliest``'s local date."""
+        day = self.local_date(earliest)
+        quarter = FinancialQuarter.containing(day)
+        return quarter if quarter.start >= day else quarter.next
+
+    def last_quarter_ended_by(self, moment: datetime) -> FinancialQuarter:
+        """The most recent quarter whose end is at or before ``moment``."""
+        return FinancialQuarter.containing(moment.astimezone(self.zone).date()).prior
+
+    def quarter_for_manual_run(self, run_after: datetime) -> FinancialQuarter:
+        """The quarter a manual run (or a run given a logical date) builds the pack of.
+
+        Midnight at the start of a quarter's first day, local or UTC, names that quarter
+        (``airflow dags test complaints_quarterly_monitoring 2019-07-01`` builds 2019/20 Q2); any
+        other moment builds the most recent quarter that has ended.
+        """
+        for moment in (run_after.astimezone(self.zone), run_after.astimezone(UTC)):
+            quarter = FinancialQuarter.containing(moment.date())
+            if moment.date() == quarter.start and moment.time() == time(0):
+                return quarter
+        return self.last_quarter_ended_by(run_after)

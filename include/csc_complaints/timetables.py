@@ -1,5 +1,6 @@
 """The timetables of the DAGs whose schedule is a setting: the financial-year timetable of
-``complaints_annual_report``, and ``SettingCronTimetable`` (``complaints_source_comparison``).
+``complaints_annual_report``, the quarter timetable of ``complaints_quarterly_monitoring``
+(``FinancialQuarterTimetable``), and ``SettingCronTimetable`` (``complaints_source_comparison``).
 
 Each run's data interval is one financial year (local midnight 1 April to local midnight the
 next 1 April) and the run happens in April just after that year ends, on the day and at the time
@@ -31,7 +32,7 @@ from typing import Any
 import pendulum
 from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction, Timetable
 
-from csc_complaints.dates import FinancialYear
+from csc_complaints.dates import FinancialQuarter, FinancialYear
 from csc_complaints.report_schedule import ReportSchedule
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class FinancialYearTimetable(Timetable):
 
     periodic = True
     can_be_scheduled = True
+    dag_id = "complaints_annual_report"  # named in the log when the settings cannot be read
 
     def __init__(
         self,
@@ -65,8 +67,9 @@ class FinancialYearTimetable(Timetable):
             configured = ReportSchedule.from_settings(load_settings())
         except ValueError as exc:  # SettingsError, or a day/time/zone the schedule refuses
             log.warning(
-                "complaints_annual_report schedule: the settings cannot be read (%s); using "
-                "15 April 06:00 Europe/London until they are fixed",
+                "%s schedule: the settings cannot be read (%s); using 15 April 06:00 "
+                "Europe/London until they are fixed",
+                self.dag_id,
                 exc,
             )
             configured = ReportSchedule()
@@ -103,7 +106,7 @@ class FinancialYearTimetable(Timetable):
         return cls(data.get("day_of_april"), data.get("clock"), data.get("timezone"))
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, FinancialYearTimetable):
+        if type(other) is not type(self):  # a quarter timetable is not a year timetable
             return NotImplemented
         return self.serialize() == other.serialize()
 
@@ -162,6 +165,82 @@ class FinancialYearTimetable(Timetable):
         if restriction.latest is not None and year.start > schedule.local_date(restriction.latest):
             return None  # past the DAG's end_date (or the backfill's --to-date)
         return self.info_for(year, schedule)
+
+
+class FinancialQuarterTimetable(FinancialYearTimetable):
+    """One run per quarter of the financial year, with the quarter as its data interval.
+
+    The run happens on the day of the month of ``report_day_of_april`` at ``report_time``
+    (``timezone``), in the month after the quarter ends: 15 July, 15 October, 15 January and
+    15 April at 06:00 by default. The settings are read as ``FinancialYearTimetable`` reads
+    them: when the schedule is needed, never at parse time.
+    """
+
+    dag_id = "complaints_quarterly_monitoring"
+
+    @property
+    def description(self) -> str:
+        day, clock, zone = self._shown()
+        return (
+            f"Each quarter of the financial year, on day {day} of the month after it ends at "
+            f"{clock} ({zone}), for the quarter just ended"
+        )
+
+    @property
+    def summary(self) -> str:
+        day, clock, _ = self._shown()
+        return f"Financial quarter, runs day {day} {clock}"
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> FinancialQuarterTimetable:
+        return cls(data.get("day_of_april"), data.get("clock"), data.get("timezone"))
+
+    def __hash__(self) -> int:
+        return hash(("quarter", *self.serialize().items()))
+
+    def financial_quarter(
+        self, data_interval_start: datetime | None, run_after: datetime | None = None
+    ) -> FinancialQuarter:
+        """The quarter a run of this timetable builds the pack of: its data interval, or for a
+        run without one, the quarter its ``run_after`` names, as a manual run would."""
+        schedule = self.schedule
+        if data_interval_start is not None:
+            return schedule.quarter_of_interval(data_interval_start)
+        return schedule.quarter_for_manual_run(run_after or pendulum.now("UTC"))
+
+    def quarter_info(self, quarter: FinancialQuarter, schedule: ReportSchedule) -> DagRunInfo:
+        start, end = schedule.quarter_interval(quarter)
+        return DagRunInfo(
+            run_after=pendulum.instance(schedule.quarter_run_at(quarter)),
+            data_interval=DataInterval(pendulum.instance(start), pendulum.instance(end)),
+        )
+
+    def infer_manual_data_interval(self, *, run_after: pendulum.DateTime) -> DataInterval:
+        schedule = self.schedule
+        start, end = schedule.quarter_interval(schedule.quarter_for_manual_run(run_after))
+        return DataInterval(pendulum.instance(start), pendulum.instance(end))
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_data_interval: DataInterval | None,
+        restriction: TimeRestriction,
+    ) -> DagRunInfo | None:
+        schedule = self.schedule
+        if last_automated_data_interval is not None:
+            quarter = schedule.quarter_of_interval(last_automated_data_interval.start).next
+        elif restriction.earliest is None:
+            return None
+        else:
+            quarter = schedule.first_quarter_from(restriction.earliest)
+            if not restriction.catchup:
+                # Without catch-up only the latest quarter that has already ended is run.
+                quarter = max(quarter, schedule.last_quarter_ended_by(pendulum.now("UTC")))
+        if restriction.latest is not None and quarter.start > schedule.local_date(
+            restriction.latest
+        ):
+            return None
+        return self.quarter_info(quarter, schedule)
 
 
 class SettingCronTimetable(Timetable):

@@ -56,6 +56,7 @@ def test_parsing_and_serializing_never_open_the_settings_file(tmp_path):
         "complaints_annual_report",
         "complaints_extract",
         "complaints_operations_alerts",
+        "complaints_quarterly_monitoring",
         "complaints_source_comparison",
         "complaints_warehouse",
     ]

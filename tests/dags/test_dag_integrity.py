@@ -21,6 +21,7 @@ EXPECTED_DAG_IDS = (
     "complaints_annual_report",
     "complaints_source_comparison",
     "complaints_operations_alerts",
+    "complaints_quarterly_monitoring",
 )
 # Imported inside tasks only: GX alone takes seconds to import, and the dag-processor parses
 # every file again and again.
