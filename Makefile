@@ -38,10 +38,11 @@ node_modules/.installed: package.json package-lock.json
 airflow-db: install
 	@$(CLI) airflow-db
 
-## demo: build the demo source (reference dataset) and run the DAGs for 2018/19 and 2019/20
+## demo: build the demo source (reference dataset) and run the DAGs for 2018/19 and 2019/20,
+## and the quarterly monitoring packs of 2019/20's four quarters
 demo: airflow-db
 	@$(CLI) demo-source
-	@$(CLI) run-dags --fy 2018/19 --fy 2019/20 --approve auto $(RUN_DAGS_FLAGS)
+	@$(CLI) run-dags --fy 2018/19 --fy 2019/20 --packs 2019/20 --approve auto $(RUN_DAGS_FLAGS)
 
 ## run: the DAGs for FY against AIRFLOW_CONN_COMPLAINTS_SOURCE / _WAREHOUSE (demo DBs if unset)
 run: airflow-db
