@@ -18,6 +18,13 @@ the counting; Python only orders the steps and fills the date dimension):
    every stats table and copied from the new ones), so a reader (the report, a BI tool) sees
    the old year or the new year, never a half-built one. A year that no longer has any counted
    date is emptied.
+
+``fact_open_stages`` (the stage rows open at each counted quarter's end) is rebuilt with the
+facts, in their transaction, with the targets and the day of the latest extract
+(``open_cases_as_of``).
+
+Why one file of over 400 lines: the three steps share the temporary tables, the targets and the
+year fingerprint, and are read in order as one build.
 """
 
 from __future__ import annotations
