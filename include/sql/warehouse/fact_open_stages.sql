@@ -44,3 +44,15 @@ LEFT JOIN dim_date pn ON pn.date_key = s.panel_date
 LEFT JOIN dim_date pr ON pr.date_key = s.panel_report_date
 WHERE s.council_code = :council_code
   AND s.stage IN (1, 2, 3)
+  -- Only a row still open at the end of its request's quarter can be open at any quarter's
+  -- end: most are answered within it, and are left out before the join (which compares each
+  -- row with every quarter's end).
+  AND (
+    s.response_date IS NULL
+    OR s.response_date > SUBSTR(s.requested_date, 1, 5) || CASE
+         WHEN SUBSTR(s.requested_date, 6, 2) <= '03' THEN '03-31'
+         WHEN SUBSTR(s.requested_date, 6, 2) <= '06' THEN '06-30'
+         WHEN SUBSTR(s.requested_date, 6, 2) <= '09' THEN '09-30'
+         ELSE '12-31'
+       END
+  )
