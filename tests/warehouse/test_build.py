@@ -422,12 +422,20 @@ def _all_rows(engine, tables) -> dict[str, list[tuple]]:
         return {t.name: sorted(tuple(map(str, r)) for r in conn.execute(select(t))) for t in tables}
 
 
+def _seed_tables(url: str) -> dict:
+    """The built stats of the tables EXPECTED counts by hand (the seed's six)."""
+    built = stats_from_warehouse(url, COUNCIL)
+    return {table: built[table] for table in EXPECTED}
+
+
 def test_figures_on_hand_counted_staging(warehouse):
     url, engine = warehouse
     result = build_warehouse(engine, SETTINGS, "run-1")
     assert result.financial_years == ("2019/20", "2020/21")
     assert result.changed_years == ("2019/20", "2020/21")
-    assert stats_from_warehouse(url, COUNCIL) == EXPECTED
+    # EXPECTED is counted by hand for the seed's six tables; the tables added since (issue 14's
+    # measures, the quarterly tables) are held to tests/oracle.py in test_against_oracle.py.
+    assert _seed_tables(url) == EXPECTED
     # Zeros are written for every headline and timeliness measure of a built year.
     with engine.connect() as conn:
         for table, measures in ((wh.stats_headlines, 14), (wh.stats_timeliness, 7)):
@@ -637,6 +645,6 @@ def test_an_existing_warehouse_loses_the_indexes_nothing_reads(new_database):
         assert not inspector.get_indexes("fact_stages")
         assert not inspector.get_pk_constraint("fact_complaints")["constrained_columns"]
         build_warehouse(engine, SETTINGS, "run-1")
-        assert stats_from_warehouse(url, COUNCIL) == EXPECTED
+        assert _seed_tables(url) == EXPECTED
     finally:
         engine.dispose()
