@@ -308,26 +308,44 @@ def test_learning_followed_through_per_team(built):
 
 
 def test_five_year_trends_table_from_the_headlines(built):
+    """One row per figure, one column per year, oldest first."""
     got = section(built, "Five-year trends")
     assert got["paragraphs"][0].startswith(
         f"The tables and charts below show two years, {PRIOR} to {FY}:"
     )
-    received = got["tables"][0]
-    assert received[0] == ["Year", "Stage 1", "Stage 2", "Stage 3"]
+    received, compliments, timeliness, escalated = got["tables"]
+    for table in got["tables"]:
+        assert table[0] == ["Figure", PRIOR, FY]
     assert received[1:] == [
-        [year, *(str(headline(built, f"stage{s}_received", year)) for s in (1, 2, 3))]
-        for year in (PRIOR, FY)
+        [f"Stage {s}", *(str(headline(built, f"stage{s}_received", y)) for y in (PRIOR, FY))]
+        for s in (1, 2, 3)
     ]
-    compliments = got["tables"][1]
     assert compliments[1:] == [
-        [year, str(headline(built, "compliments_received", year))] for year in (PRIOR, FY)
+        [
+            "Compliments received",
+            *(str(headline(built, "compliments_received", y)) for y in (PRIOR, FY)),
+        ]
     ]
-    escalated = got["tables"][3]
+    settings = built["settings"]
+    days = {
+        "stage1_within_10wd": (1, settings.stage1_target_wd),
+        "stage1_within_20wd": (1, settings.stage1_extended_wd),
+        "stage2_within_25wd": (2, settings.stage2_target_wd),
+        "stage2_within_65wd": (2, settings.stage2_extended_wd),
+    }
     expected = []
+    for measure, (stage, target) in days.items():
+        cells = []
+        for year in (PRIOR, FY):
+            (r,) = [r for r in rows(built, "stats_timeliness", year) if r["measure"] == measure]
+            cells.append(pct(r["within_target"], r["responses"]))
+        expected.append([f"Stage {stage} within {int(target)} working days", *cells])
+    assert timeliness[1:] == expected
+    cells = []
     for year in (PRIOR, FY):
         (stage1,) = [r for r in rows(built, "stats_escalation", year) if r["stage"] == 1]
-        expected.append([year, pct(stage1["escalated"], stage1["complaints"])])
-    assert escalated[1:] == expected
+        cells.append(pct(stage1["escalated"], stage1["complaints"]))
+    assert escalated[1:] == [["Stage 1 complaints escalated to Stage 2", *cells]]
 
 
 def test_with_one_year_the_trends_say_so_and_nothing_is_compared(built):

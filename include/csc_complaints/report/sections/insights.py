@@ -163,7 +163,14 @@ def five_year_trends(report: ReportContext) -> list[Block]:
         (
             "timeliness",
             [
-                (TIMELINESS_BY_NAME[m].label, lambda y, m=m: _timeliness_percent(y, m))
+                (
+                    words.text(
+                        "within_label",
+                        TIMELINESS_BY_NAME[m].stage,
+                        int(getattr(report.settings, TIMELINESS_BY_NAME[m].target_setting)),
+                    ),
+                    lambda y, m=m: _timeliness_percent(y, m),
+                )
                 for m in TREND_TIMELINESS
             ],
             True,
@@ -173,15 +180,16 @@ def five_year_trends(report: ReportContext) -> list[Block]:
     for group, measures, is_percent in groups:
         title = words.text("trend_title", group)
         series = [(name, _trend_series(history, read)) for name, read in measures]
+        # One row per figure, one column per year (oldest first), as the timescales table.
         rows = tuple(
-            TableRow((label, *(_shown(values[i], is_percent, words) for _, values in series)))
-            for i, label in enumerate(labels)
+            TableRow((name, *(_shown(value, is_percent, words) for value in values)))
+            for name, values in series
         )
         blocks.append(Heading(2, title, toc=False))
         blocks.append(
             Table(
                 words.text("trend_caption", title, labels[0], labels[-1]),
-                (words.text("year_column"), *(name for name, _ in series)),
+                (words.text("figure_column"), *labels),
                 rows,
             )
         )
