@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Spacer
@@ -253,11 +252,7 @@ def _headline_style(column: int, value: str, cell_styles: tuple) -> ParagraphSty
 def _headline_table(block: Table, width: float, styles: Styles) -> TaggedTable:
     """The headline figures, large and plain: this year's figure in large bold blue, last
     year's beside it, then the direction of change, with generous space round each row."""
-    right = ParagraphStyle("glance_head_right", parent=styles.glance_head, alignment=TA_RIGHT)
-    header = [
-        PdfParagraph(markup(h), styles.glance_head if column == 0 else right)
-        for column, h in enumerate(block.header)
-    ]
+    header = [PdfParagraph(markup(h), styles.glance_head) for h in block.header]
     cell_styles = (
         styles.glance_label,
         styles.glance_figure,
