@@ -205,7 +205,10 @@ def five_year_trends(report: ReportContext) -> list[Block]:
 def escalation(report: ReportContext) -> list[Block]:
     """How many of the year's Stage 1 complaints went on to Stage 2, as at the last extract."""
     words = _words()
-    blocks: list[Block] = [Heading(1, words.text("escalation_heading"))]
+    blocks: list[Block] = [
+        Heading(1, words.text("escalation_heading")),
+        *words.blocks("escalation_note"),  # first: kept with the heading on its page
+    ]
     as_at = report.as_at
     for stage in (1, 2):
         began, escalated = report.current.escalation.get(stage, (0, 0))
@@ -226,7 +229,6 @@ def escalation(report: ReportContext) -> list[Block]:
                 )
             )
         )
-    blocks += words.blocks("escalation_note")
     return blocks
 
 
