@@ -72,6 +72,11 @@ BREAKS: dict[str, tuple[list[str], set[tuple[str, str]]]] = {
         ["UPDATE complaints SET channel = 'carrier pigeon' WHERE complaint_id = 1"],
         {("complaints", "1")},
     ),
+    # The complainant's relationship travels with the complaint: the complaint is rejected.
+    "DQ06-relationship": (
+        ["UPDATE complainants SET relationship = 'neighbour' WHERE complainant_id = 3"],
+        {("complaints", "3")},
+    ),
     "DQ06-outcome": (
         ["UPDATE complaint_stages SET outcome = 'resolved' WHERE stage_id = 102"],
         {("complaint_stages", "102")},
@@ -340,7 +345,9 @@ def test_breaking_one_rule_fires_only_that_rule(pipeline, case):
             assert named == f"[{reject.reference}] {reject.message}"
     assert code in checks.summary()
     for message in failed.messages:  # the offending value is never echoed, only keys and dates
-        assert not any(bad in message for bad in ("1st Sept", "carrier pigeon", "parking"))
+        assert not any(
+            bad in message for bad in ("1st Sept", "carrier pigeon", "parking", "neighbour")
+        )
 
     # Everything else still loads and counts: the facts hold every row but the rejected ones
     # (and the rows of a complaint that is rejected or has a rejected stage row, held back

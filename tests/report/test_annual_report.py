@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -351,6 +352,41 @@ def test_pdf_contents_bookmarks_metadata_and_page_numbers(reference):
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=0.1)  # A4
 
 
+def _sized_words(page) -> list[tuple[str, float]]:
+    """(text, size in points as drawn) of each run of text on ``page``."""
+    runs = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            scale = (tm[0] * tm[3] - tm[1] * tm[2]) ** 0.5 * (cm[0] * cm[3] - cm[1] * cm[2]) ** 0.5
+            runs.append((text.strip(), size * scale))
+
+    page.extract_text(visitor_text=visit)
+    return runs
+
+
+def test_at_a_glance_is_a_page_of_its_own_set_large(reference):
+    """Issue 14: "a first page after the Contents", "large, plain, accessible": the section
+    alone on page 4 (the Introduction starts page 5), this year's figures set far larger than
+    the body text, last year's beside them with the direction of change."""
+    reader = pypdf.PdfReader(reference["result"].pdf)
+    pages = pdf_pages(reference["result"].pdf)
+    glance, after = pages[3], pages[4]
+    # (each page's text is its marks, its footer, then its body)
+    assert glance.split(" Page 4 ", 1)[1].startswith("At a glance")
+    assert "Introduction" not in glance
+    assert after.split(" Page 5 ", 1)[1].startswith("Introduction")
+    sizes = dict(_sized_words(reader.pages[3]))
+    body = Counter(round(size, 1) for _, size in _sized_words(reader.pages[4])).most_common(1)
+    body = body[0][0]  # the body text's size, the commonest on the Introduction's page
+    # The reference figures: 57 complaints (67 last year), 7 compliments (19), 33.3% of Stage 1
+    # responses in 10 working days (47.5%), 76.5% in 20 (62.7%).
+    for now, before in (("57", "67"), ("7", "19"), ("33.3%", "47.5%"), ("76.5%", "62.7%")):
+        assert sizes[now] >= 20 and sizes[now] > sizes[before] > body, (now, before)
+    assert sizes["Complaints received"] > 10.5
+    assert "57 67 down" in glance and "76.5% 62.7% up" in glance
+
+
 def test_draft_on_every_page(reference):
     for number, page in enumerate(pdf_pages(reference["result"].pdf), start=1):
         assert "DRAFT" in page, f"page {number} has no DRAFT mark"
@@ -440,6 +476,9 @@ def test_html_is_accessible(reference):
         reference["html"],
     )
     assert "DRAFT" in reference["html"]
+    # The headline figures stand out: a table of their own style, set large.
+    assert reference["html"].count('<table class="headline">') == 1
+    assert "table.headline td.num:nth-child(2) { font-size: 2rem" in reference["html"]
 
 
 # --- CSV open data ---------------------------------------------------------------------------

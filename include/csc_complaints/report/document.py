@@ -84,6 +84,9 @@ class Table:
     rows: tuple[TableRow, ...]
     numeric_from: int = 1  # columns from here on are right-aligned numbers
     widths: tuple[float, ...] = ()  # relative column widths (empty = even)
+    # grid | headline: the year's headline figures (At a glance), set large; in the PDF the
+    # section they end is a page of its own, in the HTML a block that stands out
+    style: str = "grid"
 
 
 @dataclass(frozen=True)

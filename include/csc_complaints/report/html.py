@@ -125,6 +125,7 @@ class BlockViews(BlockRenderer[View]):
             "header": block.header,
             "groups": groups,
             "numeric_from": block.numeric_from,
+            "style": block.style,
         }
 
 

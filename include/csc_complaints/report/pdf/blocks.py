@@ -79,6 +79,7 @@ class Unit:
     flowables: list[Flowable]
     how: str  # KEEP | GLUE | FLOWS
     block: Block  # the model block the flowables render
+    new_page: str = ""  # "before" or "after": the unit starts or ends a page of its own
 
 
 def bookmark_keys(document: Document) -> dict[int, str]:
@@ -108,7 +109,18 @@ class BlockFlowables(BlockRenderer[list[Unit]]):
         return [unit for units in self.render_blocks() for unit in units]
 
     def heading(self, block: Heading, position: int) -> list[Unit]:
-        return [Unit([HeadingParagraph(block, self.keys[position], self.styles)], GLUE, block)]
+        """A section that holds the headline figures starts a new page."""
+        paragraph = HeadingParagraph(block, self.keys[position], self.styles)
+        new_page = "before" if self._section_has_headline(block, position) else ""
+        return [Unit([paragraph], GLUE, block, new_page)]
+
+    def _section_has_headline(self, heading: Heading, position: int) -> bool:
+        for block in self.document.blocks[position + 1 :]:
+            if isinstance(block, Heading) and block.level <= heading.level:
+                return False
+            if isinstance(block, Table) and block.style == "headline":
+                return True
+        return False
 
     def paragraph(self, block: Paragraph, position: int) -> list[Unit]:
         introduces = isinstance(self.following(position), Table | Chart)
@@ -144,7 +156,11 @@ class BlockFlowables(BlockRenderer[list[Unit]]):
         return units
 
     def table(self, block: Table, position: int) -> list[Unit]:
+        """The headline figures' table is set large and ends its page."""
         caption = PdfParagraph(markup(block.caption), self.styles.caption)
+        if block.style == "headline":
+            table = _headline_table(block, FRAME_WIDTH, self.styles)
+            return [Unit([caption, table], KEEP, block, "after")]
         table = _table(block, FRAME_WIDTH, self.styles)
         return [Unit([caption, table, Spacer(1, 8)], KEEP, block)]
 
@@ -222,5 +238,47 @@ def _table(block: Table, width: float, styles: Styles) -> TaggedTable:
             ("RIGHTPADDING", (1, 0), (-1, -1), NUMBER_PADDING),
         ]
     table = TaggedTable(data, colWidths=_column_widths(block, width, styles), repeatRows=1)
+    table.setStyle(commands)
+    return table
+
+
+def _headline_style(column: int, value: str, cell_styles: tuple) -> ParagraphStyle:
+    """Each column's style; words where a figure would be ("not measured") are set small."""
+    if column in (1, 2) and not value[:1].isdigit():
+        return cell_styles[-1]
+    return cell_styles[min(column, len(cell_styles) - 1)]
+
+
+def _headline_table(block: Table, width: float, styles: Styles) -> TaggedTable:
+    """The headline figures, large and plain: this year's figure in large bold blue, last
+    year's beside it, then the direction of change, with generous space round each row."""
+    header = [PdfParagraph(markup(h), styles.glance_head) for h in block.header]
+    cell_styles = (
+        styles.glance_label,
+        styles.glance_figure,
+        styles.glance_prior,
+        styles.glance_change,
+    )
+    data: list[list] = [header]
+    for row in block.rows:
+        data.append(
+            [
+                PdfParagraph(markup(value), _headline_style(column, value, cell_styles))
+                for column, value in enumerate(row.cells)
+            ]
+        )
+    commands = [
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(BLUE)),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.6, colors.HexColor(GRID)),
+        ("FONTNAME", (0, 0), (-1, -1), styles.cell.fontName),  # (a table sets its cells' font)
+        ("TOPPADDING", (0, 0), (-1, 0), 6),
+        ("BOTTOMPADDING", (0, 0), (-1, 0), 6),
+        ("TOPPADDING", (0, 1), (-1, -1), 12),
+        ("BOTTOMPADDING", (0, 1), (-1, -1), 12),
+    ]
+    units = block.widths or (1.0,) * len(block.header)
+    widths = [width * u / sum(units) for u in units]
+    table = TaggedTable(data, colWidths=widths, repeatRows=1)
     table.setStyle(commands)
     return table

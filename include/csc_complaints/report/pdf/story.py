@@ -9,6 +9,7 @@ from __future__ import annotations
 from reportlab.lib.units import cm
 from reportlab.platypus import Flowable, KeepTogether, NextPageTemplate, PageBreak, Spacer
 from reportlab.platypus import Paragraph as PdfParagraph
+from reportlab.platypus.flowables import PageBreakIfNotEmpty
 
 from csc_complaints.report.document import Document
 from csc_complaints.report.pdf import fonts
@@ -81,10 +82,13 @@ def contents(document: Document, styles: Styles, page_of: dict[str, int]) -> lis
 
 def kept_together(units: list[Unit]) -> list[Flowable]:
     """Each unit in a ``KeepTogether``, glued units with the unit after them; a flowing unit
-    that follows a kept one is on its own, free to split."""
+    that follows a kept one is on its own, free to split. A unit that starts (ends) a page of
+    its own has a page break before (after) it, unless the page is empty already."""
     story: list[Flowable] = []
     group: list[Flowable] = []
     for unit in units:
+        if unit.new_page == "before" and not group:
+            story.append(PageBreakIfNotEmpty())
         if unit.how == FLOWS and not group:
             story += unit.flowables
             continue
@@ -92,6 +96,8 @@ def kept_together(units: list[Unit]) -> list[Flowable]:
         if unit.how != GLUE:
             story.append(KeepTogether(group))
             group = []
+            if unit.new_page == "after":
+                story.append(PageBreakIfNotEmpty())
     if group:
         story.append(KeepTogether(group))
     return story

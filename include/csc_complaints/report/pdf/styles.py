@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 
 from csc_complaints.report.pdf import fonts
@@ -32,6 +33,11 @@ class Styles:
     contents: tuple[ParagraphStyle, ...]  # by Contents level, 0 to 2
     cover_title: ParagraphStyle
     cover_subtitle: ParagraphStyle
+    glance_head: ParagraphStyle  # the headline figures (At a glance): the header row,
+    glance_label: ParagraphStyle  # what each figure is,
+    glance_figure: ParagraphStyle  # this year's figure, large,
+    glance_prior: ParagraphStyle  # last year's
+    glance_change: ParagraphStyle  # and the direction of change
 
     def paragraph(self, style: str) -> ParagraphStyle:
         """The style of a model ``Paragraph`` (``body`` or ``note``)."""
@@ -99,4 +105,20 @@ def report_styles() -> Styles:
             "cover_title", 30, leading=36, textColor=colors.HexColor(BLUE), spaceAfter=24
         ),
         cover_subtitle=like_body("cover_sub", fontSize=16, leading=22),
+        glance_head=bold("glance_head", 11, leading=14, spaceAfter=0, textColor=colors.white),
+        glance_label=like_body("glance_label", fontSize=13, leading=17, spaceAfter=0),
+        glance_figure=bold(
+            "glance_figure",
+            22,
+            leading=26,
+            spaceAfter=0,
+            alignment=TA_RIGHT,
+            textColor=colors.HexColor(BLUE),
+        ),
+        glance_prior=like_body(
+            "glance_prior", fontSize=15, leading=19, spaceAfter=0, alignment=TA_RIGHT
+        ),
+        glance_change=like_body(
+            "glance_change", fontSize=13, leading=17, spaceAfter=0, alignment=TA_RIGHT
+        ),
     )

@@ -99,7 +99,8 @@ def at_a_glance(report: ReportContext) -> list[Block]:
                 ),
                 tuple(rows),
                 numeric_from=1,
-                widths=(3.2, 1.2, 1.2, 1.4),
+                widths=(2.6, 1.5, 1.3, 1.1),
+                style="headline",
             ),
             report,
         ),
@@ -162,7 +163,14 @@ def five_year_trends(report: ReportContext) -> list[Block]:
         (
             "timeliness",
             [
-                (TIMELINESS_BY_NAME[m].label, lambda y, m=m: _timeliness_percent(y, m))
+                (
+                    words.text(
+                        "within_label",
+                        TIMELINESS_BY_NAME[m].stage,
+                        int(getattr(report.settings, TIMELINESS_BY_NAME[m].target_setting)),
+                    ),
+                    lambda y, m=m: _timeliness_percent(y, m),
+                )
                 for m in TREND_TIMELINESS
             ],
             True,
@@ -172,15 +180,16 @@ def five_year_trends(report: ReportContext) -> list[Block]:
     for group, measures, is_percent in groups:
         title = words.text("trend_title", group)
         series = [(name, _trend_series(history, read)) for name, read in measures]
+        # One row per figure, one column per year (oldest first), as the timescales table.
         rows = tuple(
-            TableRow((label, *(_shown(values[i], is_percent, words) for _, values in series)))
-            for i, label in enumerate(labels)
+            TableRow((name, *(_shown(value, is_percent, words) for value in values)))
+            for name, values in series
         )
         blocks.append(Heading(2, title, toc=False))
         blocks.append(
             Table(
                 words.text("trend_caption", title, labels[0], labels[-1]),
-                (words.text("year_column"), *(name for name, _ in series)),
+                (words.text("figure_column"), *labels),
                 rows,
             )
         )
@@ -196,7 +205,10 @@ def five_year_trends(report: ReportContext) -> list[Block]:
 def escalation(report: ReportContext) -> list[Block]:
     """How many of the year's Stage 1 complaints went on to Stage 2, as at the last extract."""
     words = _words()
-    blocks: list[Block] = [Heading(1, words.text("escalation_heading"))]
+    blocks: list[Block] = [
+        Heading(1, words.text("escalation_heading")),
+        *words.blocks("escalation_note"),  # first: kept with the heading on its page
+    ]
     as_at = report.as_at
     for stage in (1, 2):
         began, escalated = report.current.escalation.get(stage, (0, 0))
@@ -217,7 +229,6 @@ def escalation(report: ReportContext) -> list[Block]:
                 )
             )
         )
-    blocks += words.blocks("escalation_note")
     return blocks
 
 
