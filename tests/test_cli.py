@@ -151,7 +151,7 @@ def test_make_run_with_bad_rows_builds_the_draft_from_the_clean_rows_then_fails(
     assert references["DQ08"] in shown
     assert f"feedback {feedback}" in shown
     # Every output, and no sign-off advice after a failure; one screen, Airflow's log aside.
-    for name in ("annual-report-2019-20.{html,pdf}", "reconciliation.json", "stats_headlines.csv"):
+    for name in ("annual-report-2019-20.{html,pdf}", "reconciliation.json", "headline-figures.csv"):
         assert name in shown
     assert "data-docs/index.html" in shown
     assert "The reports are DRAFTs" not in shown
