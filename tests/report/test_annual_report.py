@@ -385,11 +385,25 @@ def test_charts_where_the_seed_had_blank_space(reference):
 
 
 def test_annex_lists_every_rule_and_its_result(reference):
+    """Each check for the public: its code, one plain sentence, the two figures compared (each
+    named; "not recorded" where this older-style file has none), the result."""
+    from csc_complaints.quality.suites import rule_by_code
+
     text = reference["text"]
     annex = text[text.rindex("Annex: How these figures were checked") :]
     for rule in passing_rules():
-        assert f"{rule['code']} {rule['severity']} {rule['rule']}" in annex
+        plain = rule_by_code(rule["code"]).plain_english
+        assert f"{rule['code']} {plain}" in annex
+        assert rule["rule"] not in annex, "the technical wording stays in reconciliation.json"
+    first, second = rule_by_code("RC03").compared
+    assert f"{first.capitalize()}: not recorded; {second}: not recorded" in annex
+    first, second = rule_by_code("DQ04").compared
+    assert f"{first.capitalize()}: 0; {second}: 0" in annex
     assert "No rows were held back by the row checks for 2019/20." in annex
+    html = reference["html"]
+    table = html[html.rindex("Reconciliation checks for 2019/20") :]
+    table = table[: table.index("</table>")]
+    assert not re.search(r"<td[^>]*>\s*</td>", table), "no blank cell"
 
 
 # --- the HTML --------------------------------------------------------------------------------
