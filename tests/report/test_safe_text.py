@@ -127,3 +127,33 @@ def test_no_bidi_control_or_nul_reaches_pdf_html_or_csv(hostile):
             assert char not in content, (where, hex(ord(char)))
     assert "Safeguarding Team" in csv_files and "Early Help" in csv_files
     assert "It was agreed the letters would say why payments end." in html
+
+
+def test_a_complaint_reference_in_the_annex_is_cleaned_too(tmp_path):
+    """The annex lists held-back rows by complaint reference, read from reconciliation.json."""
+    from csc_complaints.settings import load_settings
+
+    from .conftest import passing_rules
+
+    settings = load_settings({})
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite'}"
+    load_reference_warehouse(url, settings.council_code)
+    held = {
+        "reference": "CSC-2019-\u202e2400\u202c\x00",
+        "source_table": "complaint_stages",
+        "source_key": "17",
+        "message": "complaint_stages 17: response_date is before requested_date",
+    }
+    rules = [
+        {**r, "passed": False, "observed": 1, "rejected_rows": [held]} if r["code"] == "DQ04" else r
+        for r in passing_rules()
+    ]
+    write_reconciliation(tmp_path / "out", settings.council_code, rules=rules, rejected={"DQ04": 1})
+    engine = make_engine(url)
+    try:
+        report = build_report(engine, settings, FY, tmp_path / "out", final=False)
+    finally:
+        engine.dispose()
+    html = report.html.read_text(encoding="utf-8")
+    assert "CSC-2019-2400" in html
+    assert not [c for c in [*BIDI, "\x00"] if c in html]

@@ -3,9 +3,11 @@
 Only the ``stats_*`` tables (``csc_complaints.warehouse.schema.STATS_TABLES``) and the
 learning-action texts are read (and, for the open data's zero rows, the teams and issue
 categories); a missing row means zero. This module is the one place text from the source (team,
-service area and issue names, learning-action texts) enters the report and the open data: every
-text value read here is passed through ``safe_text.clean_value`` (no NUL, no bidirectional
-control characters). Each stats table is read by its file
+service area and issue names, learning-action texts) enters the report and the open data from
+the warehouse: every text value read here is passed through ``safe_text.clean_value`` (no NUL,
+no bidirectional control characters). The annex's complaint references come from
+``reconciliation.json`` and are cleaned the same way where it is read
+(``report.reconciliation``). Each stats table is read by its file
 in ``include/sql/report/``. The measures and outcomes the figures name are those of the
 registry, ``csc_complaints.measures``.
 """

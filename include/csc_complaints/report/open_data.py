@@ -15,7 +15,7 @@ Everything is sorted and carries no time, so a rebuild from the same figures is 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,13 @@ def open_data_files(
     stats: dict[str, tuple[tuple[str, ...], list[tuple]]], context: OpenDataContext
 ) -> list[OpenDataFile]:
     """Every declared file, from the year's stats rows (``figures.read_stats_rows``)."""
+    for table in OPEN_DATA_TABLES:
+        for column in columns_of(table):
+            if column.datatype not in CSVW_DATATYPES:
+                raise ValueError(
+                    f"{table.file_name} column {column.name}: datatype {column.datatype!r} is "
+                    f"not one of {', '.join(sorted(CSVW_DATATYPES))}"
+                )
     undeclared = sorted(set(stats) - {t.stats_table for t in OPEN_DATA_TABLES})
     if undeclared:
         raise ValueError(
@@ -221,11 +228,3 @@ def write_open_data(
     document = csvw_metadata(files, context, council_name)
     write_text(metadata, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     return (*written, readme, metadata)
-
-
-def check_datatypes(tables: Iterable[OpenDataTable] = OPEN_DATA_TABLES) -> None:
-    """Refuse a declaration the CSVW metadata could not describe."""
-    for table in tables:
-        for column in columns_of(table):
-            if column.datatype not in CSVW_DATATYPES:
-                raise ValueError(f"{table.file_name}.{column.name}: datatype {column.datatype}")
