@@ -24,7 +24,7 @@ from csc_complaints.report.open_data import CSVW_METADATA, LICENCE_URL, README, 
 from csc_complaints.report.open_data_tables import OPEN_DATA_TABLES
 from csc_complaints.warehouse import schema
 
-from .conftest import AREA_OF, load_reference_warehouse, write_reconciliation
+from .conftest import AREA_OF, load_reference_warehouse, sign_off, write_reconciliation
 
 FY = "2019/20"
 STAGES = (1, 2, 3)
@@ -186,7 +186,7 @@ def test_status_says_draft_then_final(built, settings_, tmp_path):
     assert "Status: **draft**" in (built["folder"] / README).read_text(encoding="utf-8")
     output = tmp_path / "out"
     write_reconciliation(output, settings_.council_code)
-    final = build_report(built["engine"], settings_, FY, output, final=True)
+    final = build_report(built["engine"], settings_, FY, output, final=True, sign_off=sign_off())
     folder = final.directory / "csv"
     for table in OPEN_DATA_TABLES[:6]:
         assert {r["status"] for r in read_csv(folder / table.file_name)} == {"final"}

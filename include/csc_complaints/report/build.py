@@ -227,7 +227,8 @@ def write_stats_csv(
         financial_year=year.label,
         status="final" if final else "draft",
         targets={m.name: getattr(settings, m.target_setting) for m in TIMELINESS_MEASURES},
-        teams=tuple(sorted(set(teams) | named, key=lambda t: (t[0].lower(), t[1].lower(), t))),
+        # In the council's order, as the report lists them (settings.order_key).
+        teams=tuple(sorted(set(teams) | named, key=lambda t: (*settings.order_key(*t), t))),
         issues=tuple(sorted(issue_labels.items())),
         feedback_labels={kind: words.text("feedback_title", kind) for kind in FEEDBACK_RECEIVED},
     )
