@@ -3,7 +3,8 @@
 A rule's query (run by GX) returns its discrepancies, so a rule that holds returns nothing, and
 the report's annex would have no numbers to show. Each RC rule's ``meta.compared_query`` in
 ``expectations/rc_warehouse.json`` returns the year's two figures the rule compares (for RC03,
-complaints received and Stage 1 complaints received); ``meta.compared`` names them. The query is
+complaints received and Stage 1 complaints received), which its ``meta.plain_english`` names in
+that order. The query is
 scoped like the rule's, by ``{batch} AS scope``, here the same scopes as plain SQL
 (``gx_validation.scope_query``). A rule that fails keeps the figures of its first discrepancy.
 

@@ -5,11 +5,10 @@ one row per offending source row (DQ) or per discrepancy (RC); no row means the 
 expectation's ``meta.code``, ``severity`` and ``description`` are the rule's code, severity and
 wording, ``meta.summary`` what it checks in a few words (alerts and the annex's table of held-back
 rows), ``meta.plain_english`` the rule in one plain sentence for a member of the public (the
-annex's table of checks), ``meta.compared`` the names of the two figures it compares (a suite's
-``meta.compared`` serves each of its rules that has none) and, for a reconciliation rule,
-``meta.compared_query`` the year's two figures it compares (the annex shows them when the rule
-holds, so no cell is blank); the suite it is in is its kind: a row check (``dq_staging``) or a
-reconciliation (``rc_warehouse``).
+annex's table of checks, which names the two figures the rule compares in that order) and, for
+a reconciliation rule, ``meta.compared_query`` the year's two figures it compares (the annex
+shows them when the rule holds, so no cell is blank); the suite it is in is its kind: a row
+check (``dq_staging``) or a reconciliation (``rc_warehouse``).
 Validation (GX), quarantine (``dq_rejects``), alert text, ``reconciliation.json`` and the report
 all read these files (``load_rules``, ``rule_by_code``); no rule, and nothing about one, is
 written a second time in Python (docs/quality.md).
@@ -67,7 +66,6 @@ class Rule:
     scope: str | None = None  # COUNCIL_SCOPE, or None: the suite's whole scope
     summary: str = ""  # what it checks, in plain words: "Codes are in their lists"
     plain_english: str = ""  # the rule in one sentence for a member of the public
-    compared: tuple[str, str] = ("", "")  # what its expected and observed figures are
     # RC rules: the year's two compared figures (financial_year, expected, observed), scoped by
     # {batch} AS scope like the rule's query; a council-scoped rule's has no financial_year
     compared_query: str | None = None
@@ -126,9 +124,6 @@ def load_suite_dict(name: str) -> dict:
             raise SuiteError(
                 f"{where}: meta.plain_english (the rule in one sentence for the public) is missing"
             )
-        compared = item["meta"].get("compared", (suite.get("meta") or {}).get("compared"))
-        if not (isinstance(compared, list) and len(compared) == 2 and all(compared)):
-            raise SuiteError(f"{where}: meta.compared must name the two figures it compares")
         query = item.get("kwargs", {}).get("unexpected_rows_query", "")
         if _SCOPE_JOIN not in query or " JOIN " not in query:
             # GX aliases {batch} itself unless the query has a JOIN; ours always join the scope.
@@ -174,7 +169,6 @@ def load_rules(name: str) -> tuple[Rule, ...]:
             scope=item["meta"].get("scope"),
             summary=item["meta"]["summary"],
             plain_english=item["meta"]["plain_english"],
-            compared=tuple(item["meta"].get("compared", (suite.get("meta") or {}).get("compared"))),
             compared_query=item["meta"].get("compared_query"),
         )
         for item in suite["expectations"]

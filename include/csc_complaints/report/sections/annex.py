@@ -2,8 +2,8 @@
 
 Read from the year's reconciliation (``csc_complaints.report.reconciliation``). Each check is
 written for a member of the public: its code (the data team's), the rule in one plain sentence
-(its suite's ``meta.plain_english``), the two figures it compared, named by its suite's
-``meta.compared`` (``csc_complaints.quality.suites``), and its result; no cell is left blank.
+(its suite's ``meta.plain_english``, ``csc_complaints.quality.suites``), the two figures it
+compared, in the order the sentence names them, and its result; no cell is left blank.
 The technical wording stays in ``reconciliation.json`` and the Data Docs. Wording:
 ``include/templates/sections/annex.j2``.
 """
@@ -42,15 +42,16 @@ def annex(report: ReportContext) -> list[Block]:
 
 
 def _checks_table(words: Wording, reconciliation: Reconciliation, year: str) -> Table:
-    columns = ("code", "check", "compared", "result")
+    # The check's sentence heads its row (what a screen reader announces); the code follows.
+    columns = ("check", "code", "compared", "result")
     return Table(
         words.text("checks_caption", year),
         tuple(words.text("checks_column", column) for column in columns),
         tuple(
             TableRow(
                 (
-                    result.code,
                     rule_by_code(result.code).plain_english,
+                    result.code,
                     _compared(words, result),
                     words.text("result", result.passed),
                 )
@@ -58,20 +59,20 @@ def _checks_table(words: Wording, reconciliation: Reconciliation, year: str) -> 
             for result in reconciliation.results
         ),
         numeric_from=99,  # no column is a number to align
-        widths=(0.7, 3.4, 1.9, 0.7),
+        widths=(3.9, 0.6, 1.5, 0.7),
     )
 
 
 def _compared(words: Wording, result: CheckResult) -> str:
-    """The two figures the check compared, each named; "not recorded" for a figure missing from
-    an older reconciliation.json, never a blank cell."""
-    first, second = rule_by_code(result.code).compared
+    """The two figures the check compared, in the order its sentence names them; "not
+    recorded" for a figure missing from an older reconciliation.json, never a blank cell."""
 
     def figure(value: str) -> str:
         return value if value != "" else words.text("not_recorded")
 
-    first = first[:1].upper() + first[1:]
-    return words.text("compared", first, figure(result.expected), second, figure(result.observed))
+    return words.text(
+        "compared", figure(result.expected), figure(result.observed), result.is_row_check
+    )
 
 
 def _rejects_table(words: Wording, reconciliation: Reconciliation, year: str) -> Table:
