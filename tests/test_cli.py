@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from csc_complaints.cli import report_logical_date
 from csc_complaints.db import make_engine
+from csc_complaints.report.open_data_tables import OPEN_DATA_TABLES
 from csc_complaints.settings import PROJECT_ROOT, load_settings
 from csc_complaints_demo.reference_data import build_reference_dataset
 from csc_complaints_demo.synthetic import GeneratorConfig, generate
@@ -151,8 +152,9 @@ def test_make_run_with_bad_rows_builds_the_draft_from_the_clean_rows_then_fails(
     assert references["DQ08"] in shown
     assert f"feedback {feedback}" in shown
     # Every output, and no sign-off advice after a failure; one screen, Airflow's log aside.
-    for name in ("annual-report-2019-20.{html,pdf}", "reconciliation.json", "stats_headlines.csv"):
+    for name in ("annual-report-2019-20.{html,pdf}", "reconciliation.json", "csv/README.md"):
         assert name in shown
+    assert f"metadata.json, {len(OPEN_DATA_TABLES)} CSV files" in shown
     assert "data-docs/index.html" in shown
     assert "The reports are DRAFTs" not in shown
     assert len(shown.splitlines()) <= 60, shown

@@ -276,29 +276,32 @@ def print_summary(console, env: dict[str, str], settings, financial_years: Seque
         console.print(f"  {folder}{', '.join(names)}", markup=False)
 
 
+# A folder of more CSV files than this (the open data) is shown as its README, its metadata and
+# a count of its CSV files, which the README lists, so the summary still fits on one screen.
+CSV_FILES_LISTED = 4
+
+
 def _grouped(paths: Sequence[Path], root: Path) -> list[tuple[str, list[str]]]:
     """Files grouped by folder (relative to ``root``), one line per folder; the same file in
-    several formats as ``name.{html,pdf}``."""
+    several formats as ``name.{html,pdf}``; a folder of many CSV files as their count."""
     groups: dict[str, dict[str, list[str]]] = {}
     for path in paths:
         relative = path.relative_to(root)
         folder = "" if len(relative.parts) == 1 else f"{relative.parent}/"
         groups.setdefault(folder, {}).setdefault(relative.stem, []).append(relative.suffix)
-    return [
-        (
-            folder,
-            [
-                stem
-                + (
-                    suffixes[0]
-                    if len(suffixes) == 1
-                    else f".{{{','.join(s[1:] for s in suffixes)}}}"
-                )
-                for stem, suffixes in stems.items()
-            ],
-        )
-        for folder, stems in groups.items()
-    ]
+    grouped = []
+    for folder, stems in groups.items():
+        names = [
+            stem
+            + (suffixes[0] if len(suffixes) == 1 else f".{{{','.join(s[1:] for s in suffixes)}}}")
+            for stem, suffixes in stems.items()
+        ]
+        csv_files = [name for name in names if name.endswith(".csv")]
+        if len(csv_files) > CSV_FILES_LISTED:
+            names = [name for name in names if name not in csv_files]
+            names.append(f"{len(csv_files)} CSV files")
+        grouped.append((folder, names))
+    return grouped
 
 
 def main(argv: Sequence[str] | None = None) -> None:

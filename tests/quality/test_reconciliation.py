@@ -7,6 +7,7 @@ import json
 from datetime import datetime
 
 import pytest
+from sqlalchemy import text
 
 from csc_complaints.quality import record_published_figures
 from csc_complaints.quality.suites import DQ_SUITE, RC_SUITE, load_rules
@@ -298,3 +299,47 @@ def test_the_newer_tables_rules_name_their_figures_in_the_alert(pipeline, code):
     _, text, payload = compose_alert(result, "complaints_warehouse", "run-2", units, [])
     assert NEW_RULE_MESSAGES[code] in text
     assert f"expected {failed[0].expected}" in text and f"observed {failed[0].observed}" in text
+
+
+def test_a_rule_that_holds_records_the_two_figures_it_compared(pipeline):
+    """So the report's annex shows both numbers for every check, never a blank (issue 13.3):
+    each RC rule that holds records its suite's compared figures, read here from the stats."""
+    p, build = _built(pipeline)
+    result = p.reconcile("run-2", build.changed_years)
+    year = result.years["2019/20"]
+    assert not year.failed_rules, result.summary()
+    by_code = {r.code: r for r in year.rules}
+
+    def query(statement: str) -> list:
+        with p.warehouse.connect() as conn:
+            return list(conn.execute(text(statement)))
+
+    stats = dict(query(f"SELECT measure, value FROM stats_headlines WHERE {C}"))
+
+    def total(table: str, column: str) -> int:
+        return int(query(f"SELECT SUM({column}) FROM {table} WHERE {C}")[0][0])
+
+    received = sum(stats[f"stage{n}_received"] for n in (1, 2, 3))
+    decisions = sum(stats[f"stage{n}_decisions"] for n in (1, 2, 3))
+    expected = {
+        "RC02": (received, total("stats_received_by_team", "received")),
+        "RC03": (stats["complaints_received"], stats["stage1_received"]),
+        "RC04": (stats["complaints_received"], total("stats_issues", "complaints")),
+        "RC05": (decisions, total("stats_outcomes_by_team", "decisions")),
+        "RC07": (0, 0),  # not published yet: no published figure to compare
+    }
+    for code, figures in expected.items():
+        assert (by_code[code].expected, by_code[code].observed) == figures, code
+    source_rows = int(
+        query("SELECT SUM(r.source_rows) FROM etl_extract_runs r WHERE r.run_id = 'run-1'")[0][0]
+    )
+    assert by_code["RC01"].expected == by_code["RC01"].observed == source_rows > 0
+    # RC06: each stage's responses measured against its timescale (an extended timescale, which
+    # measures the same responses, is not counted twice) and the stage's decisions.
+    assert (by_code["RC06"].expected, by_code["RC06"].observed) == (decisions, decisions)
+    for rule in year.rules:
+        assert rule.expected is not None and rule.observed is not None, rule.code
+    written = json.loads((p.output / "2019-20" / "reconciliation.json").read_text())
+    figures = {r["code"]: (r["expected"], r["observed"]) for r in written["rules"]}
+    assert figures["RC03"] == expected["RC03"]
+    assert all(r["expected"] is not None for r in written["rules"])

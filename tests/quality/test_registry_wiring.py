@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from csc_complaints import measures
 from csc_complaints.report.build import write_stats_csv
+from csc_complaints.report.open_data_tables import OPEN_DATA_BY_STATS_TABLE
 from csc_complaints.warehouse import schema as wh
 from tests import oracle
 from tests.quality.dataset import execute
@@ -129,9 +130,11 @@ def test_a_measure_added_to_the_registry_is_counted_zero_filled_reconciled_and_p
     ]
 
     # Published: the open data lists every registered measure of the year.
-    paths = write_stats_csv(p.warehouse, p.settings.council_code, YEAR, tmp_path / "csv")
-    assert [path.stem for path in paths] == [table.name for table in wh.STATS_TABLES]
-    published = _csv(tmp_path / "csv" / "stats_timeliness.csv")
+    paths = write_stats_csv(p.warehouse, p.settings, YEAR, tmp_path / "csv")
+    assert [path.name for path in paths[: len(wh.STATS_TABLES)]] == [
+        OPEN_DATA_BY_STATS_TABLE[table.name].file_name for table in wh.STATS_TABLES
+    ]
+    published = _csv(tmp_path / "csv" / OPEN_DATA_BY_STATS_TABLE["stats_timeliness"].file_name)
     assert {row["measure"] for row in published} == {m.name for m in measures.TIMELINESS_MEASURES}
     published_headlines = {r["measure"]: r["value"] for r in _csv(paths[0])}
     assert published_headlines["advocacy_referrals"] == "0"
@@ -156,5 +159,6 @@ def test_a_measure_taken_out_of_the_registry_leaves_the_warehouse_and_the_open_d
     assert "stage1_within_10wd" not in {r["measure"] for r in _rows(p.warehouse, wh.dim_measure)}
     assert {r["measure"] for r in _rows(p.warehouse, wh.stats_timeliness)} == {m.name for m in kept}
     assert not p.reconcile("run-2", [YEAR]).years[YEAR].failed_rules
-    paths = write_stats_csv(p.warehouse, p.settings.council_code, YEAR, tmp_path)
-    assert "stage1_within_10wd" not in paths[-1].read_text(encoding="utf-8")
+    write_stats_csv(p.warehouse, p.settings, YEAR, tmp_path)
+    timeliness = OPEN_DATA_BY_STATS_TABLE["stats_timeliness"].file_name
+    assert "stage1_within_10wd" not in (tmp_path / timeliness).read_text(encoding="utf-8")

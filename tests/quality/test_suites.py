@@ -147,3 +147,45 @@ def test_a_rule_without_its_plain_summary_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(suites, "EXPECTATIONS_DIR", tmp_path)
     with pytest.raises(SuiteError, match=r"\(RC03\): meta.summary .* is missing"):
         suites.load_suite_dict("bad")
+
+
+def test_every_rule_has_one_plain_sentence_and_names_the_figures_it_compares():
+    """The report's annex, for a member of the public (issue 13.3): one plain sentence per
+    rule, without the engineering words; an RC rule also gives the figures it compares."""
+    for name in (DQ_SUITE, RC_SUITE):
+        for rule in load_rules(name):
+            plain = rule.plain_english
+            assert plain[:1].isupper() and plain.endswith(".") and plain.count(". ") == 0, plain
+            assert "_" not in plain and "fact table" not in plain, (rule.code, plain)
+            if not rule.is_row_check:
+                assert "{batch} AS scope" in rule.compared_query, rule.code
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [("plain_english", r"\(RC03\): meta.plain_english .* is missing")],
+)
+def test_a_rule_without_its_public_wording_is_refused(tmp_path, monkeypatch, key, message):
+    from csc_complaints.quality import suites
+
+    broken = json.loads(suite_path(RC_SUITE).read_text())
+    del broken["expectations"][2]["meta"][key]
+    (tmp_path / "bad.json").write_text(json.dumps(broken))
+    monkeypatch.setattr(suites, "EXPECTATIONS_DIR", tmp_path)
+    with pytest.raises(SuiteError, match=message):
+        suites.load_suite_dict("bad")
+
+
+def test_a_reconciliation_rule_without_its_compared_query_is_refused(tmp_path, monkeypatch):
+    from csc_complaints.quality import suites
+
+    broken = json.loads(suite_path(RC_SUITE).read_text())
+    del broken["expectations"][2]["meta"]["compared_query"]
+    (tmp_path / f"{RC_SUITE}.json").write_text(json.dumps(broken))
+    monkeypatch.setattr(suites, "EXPECTATIONS_DIR", tmp_path)
+    suites.load_suite_dict.cache_clear()
+    try:
+        with pytest.raises(SuiteError, match=r"\(RC03\): meta.compared_query .* is missing"):
+            suites.load_suite_dict(RC_SUITE)
+    finally:
+        suites.load_suite_dict.cache_clear()

@@ -25,6 +25,7 @@ from csc_complaints.report.build import (
     check_year_ready,
 )
 from csc_complaints.report.figures import load_year
+from csc_complaints.report.open_data_tables import OPEN_DATA_TABLES
 from csc_complaints.warehouse import schema
 
 from .conftest import (
@@ -88,7 +89,9 @@ def test_outputs_are_where_the_spec_says(reference):
     assert result.pdf == folder / "annual-report-2019-20.pdf"
     assert result.html == folder / "annual-report-2019-20.html"
     assert {p.name for p in (folder / "csv").iterdir()} == {
-        f"{t.name}.csv" for t in schema.STATS_TABLES
+        *(t.file_name for t in OPEN_DATA_TABLES),
+        "README.md",
+        "metadata.json",
     }
     assert not list(folder.rglob(".*.tmp")), "a temporary file was left behind"
 
@@ -418,11 +421,23 @@ def test_charts_where_the_seed_had_blank_space(reference):
 
 
 def test_annex_lists_every_rule_and_its_result(reference):
+    """Each check for the public: its code, one plain sentence, the two figures compared (each
+    named; "not recorded" where this older-style file has none), the result."""
+    from csc_complaints.quality.suites import rule_by_code
+
     text = reference["text"]
     annex = text[text.rindex("Annex: How these figures were checked") :]
     for rule in passing_rules():
-        assert f"{rule['code']} {rule['severity']} {rule['rule']}" in annex
+        plain = rule_by_code(rule["code"]).plain_english
+        assert f"{plain} {rule['code']}" in annex
+        assert rule["rule"] not in annex, "the technical wording stays in reconciliation.json"
+    assert "not recorded and not recorded Passed" in annex  # this file's RC rules lack figures
+    assert "0 found, 0 allowed Passed" in annex
     assert "No rows were held back by the row checks for 2019/20." in annex
+    html = reference["html"]
+    table = html[html.rindex("Reconciliation checks for 2019/20") :]
+    table = table[: table.index("</table>")]
+    assert not re.search(r"<td[^>]*>\s*</td>", table), "no blank cell"
 
 
 # --- the HTML --------------------------------------------------------------------------------
@@ -484,17 +499,20 @@ def test_html_is_accessible(reference):
 # --- CSV open data ---------------------------------------------------------------------------
 
 
+SEED_TABLES = {table.name for table in schema.STATS_TABLES[:6]}
+
+
 def test_csv_holds_each_stats_table_for_the_year(reference):
     folder = reference["output"] / "2019-20" / "csv"
-    for table in schema.STATS_TABLES:
-        with (folder / f"{table.name}.csv").open(newline="", encoding="utf-8") as handle:
+    for table in OPEN_DATA_TABLES:
+        with (folder / table.file_name).open(newline="", encoding="utf-8") as handle:
             rows = list(csv.reader(handle))
-        assert rows[0] == [c.name for c in table.columns]
+        assert rows[0][:3] == ["council_code", "financial_year", "status"]
         assert all(r[1] == FY for r in rows[1:]), "only the report's year"
         # This fixture's stats come from the published figures, which hold none of the newer
         # tables (tests/report/test_insights.py builds those through the pipeline).
-        assert len(rows) > 1 or table not in schema.STATS_TABLES[:6]
-    with (folder / "stats_headlines.csv").open(newline="", encoding="utf-8") as handle:
+        assert len(rows) > 1 or table.stats_table not in SEED_TABLES
+    with (folder / "headline-figures.csv").open(newline="", encoding="utf-8") as handle:
         headlines = {r["measure"]: int(r["value"]) for r in csv.DictReader(handle)}
     assert headlines["complaints_received"] == 57 and headlines["stage2_received"] == 10
 

@@ -22,7 +22,6 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,8 @@ from sqlalchemy import Engine
 
 from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
+from csc_complaints.quality.compared import compared_figures, figures_for
+from csc_complaints.quality.compared import figure_value as _figure
 from csc_complaints.quality.gx_validation import (
     ExpectationOutcome,
     ValidationError,
@@ -149,13 +150,6 @@ class ReconciliationResult:
         return "\n".join(lines)
 
 
-def _figure(value: Any) -> Any:
-    """A figure as JSON shows it: PostgreSQL's SUM gives Decimal, SQLite's an int."""
-    if isinstance(value, Decimal | float) and value == int(value):
-        return int(value)
-    return value
-
-
 def _years_of(dates: tuple[Any, ...]) -> set[str]:
     years = set()
     for value in dates:
@@ -244,7 +238,11 @@ def outcomes_by_year(
     return by_year
 
 
-def _rc_rules(rules, outcomes: dict[str, ExpectationOutcome]) -> list[RuleResult]:
+def _rc_rules(
+    rules, outcomes: dict[str, ExpectationOutcome], compared: dict | None = None, year: str = ""
+) -> list[RuleResult]:
+    """Each RC rule's verdict for one year: a failed rule's figures are its first discrepancy's,
+    a rule that holds shows the two figures it compared (``quality.compared``)."""
     results = []
     for rule in rules:
         outcome = outcomes[rule.code]
@@ -258,6 +256,10 @@ def _rc_rules(rules, outcomes: dict[str, ExpectationOutcome]) -> list[RuleResult
         ]
         discrepancies.sort(key=lambda d: d["message"])
         first = discrepancies[0] if discrepancies else {}
+        if outcome.success and compared is not None:
+            figures = figures_for(compared, rule.code, year)
+            if figures is not None:
+                first = {"expected": figures[0], "observed": figures[1]}
         results.append(
             RuleResult(
                 code=rule.code,
@@ -330,11 +332,12 @@ def _reconcile(
     # and each rule's query runs over all the years at once instead of once a year.
     scopes = [{"council_code": council, "financial_year": year} for year in ordered]
     run = validate_suite(url, RC_SUITE, scopes, run_id, output)
+    compared = compared_figures(warehouse_engine, rules, scopes)
     council_scoped = {rule.code for rule in rules if rule.council_scoped}
     for year, outcomes in outcomes_by_year(run.outcomes, ordered, council_scoped).items():
         result.years[year] = YearReconciliation(
             financial_year=year,
-            rules=_rc_rules(rules, outcomes) + _dq_rules_for_year(rejects[year]),
+            rules=_rc_rules(rules, outcomes, compared, year) + _dq_rules_for_year(rejects[year]),
             data_docs_page=run.data_docs_page,
         )
     reconciled_at = datetime.now(UTC)

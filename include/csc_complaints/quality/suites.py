@@ -3,8 +3,12 @@
 Every DQ and RC rule is one ``unexpected_rows_expectation`` in a suite file. Its query returns
 one row per offending source row (DQ) or per discrepancy (RC); no row means the rule holds. The
 expectation's ``meta.code``, ``severity`` and ``description`` are the rule's code, severity and
-wording, ``meta.summary`` what it checks in plain words (the report's annex prints it), and the
-suite it is in is its kind: a row check (``dq_staging``) or a reconciliation (``rc_warehouse``).
+wording, ``meta.summary`` what it checks in a few words (alerts and the annex's table of held-back
+rows), ``meta.plain_english`` the rule in one plain sentence for a member of the public (the
+annex's table of checks, which names the two figures the rule compares in that order) and, for
+a reconciliation rule, ``meta.compared_query`` the year's two figures it compares (the annex
+shows them when the rule holds, so no cell is blank); the suite it is in is its kind: a row
+check (``dq_staging``) or a reconciliation (``rc_warehouse``).
 Validation (GX), quarantine (``dq_rejects``), alert text, ``reconciliation.json`` and the report
 all read these files (``load_rules``, ``rule_by_code``); no rule, and nothing about one, is
 written a second time in Python (docs/quality.md).
@@ -61,6 +65,10 @@ class Rule:
     suite: str
     scope: str | None = None  # COUNCIL_SCOPE, or None: the suite's whole scope
     summary: str = ""  # what it checks, in plain words: "Codes are in their lists"
+    plain_english: str = ""  # the rule in one sentence for a member of the public
+    # RC rules: the year's two compared figures (financial_year, expected, observed), scoped by
+    # {batch} AS scope like the rule's query; a council-scoped rule's has no financial_year
+    compared_query: str | None = None
 
     @property
     def critical(self) -> bool:
@@ -80,6 +88,13 @@ class Rule:
 
 def suite_path(name: str) -> Path:
     return EXPECTATIONS_DIR / f"{name}.json"
+
+
+def _check_placeholders(where: str, query: str) -> None:
+    if set(re.findall(r"\{[^}]*\}", query)) != {"{batch}"}:
+        raise SuiteError(f"{where}: the only brace placeholder allowed is {{batch}}")
+    if _BIND_PARAMETER.search(query.replace("::", "")):
+        raise SuiteError(f"{where}: ':name' would be read as a bind parameter")
 
 
 @cache
@@ -105,28 +120,37 @@ def load_suite_dict(name: str) -> dict:
             raise SuiteError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
         if not item["meta"].get("summary"):
             raise SuiteError(f"{where}: meta.summary (what it checks, in plain words) is missing")
+        if not item["meta"].get("plain_english"):
+            raise SuiteError(
+                f"{where}: meta.plain_english (the rule in one sentence for the public) is missing"
+            )
         query = item.get("kwargs", {}).get("unexpected_rows_query", "")
         if _SCOPE_JOIN not in query or " JOIN " not in query:
             # GX aliases {batch} itself unless the query has a JOIN; ours always join the scope.
             raise SuiteError(f"{where}: the query must JOIN {_SCOPE_JOIN}")
-        if set(re.findall(r"\{[^}]*\}", query)) != {"{batch}"}:
-            raise SuiteError(f"{where}: the only brace placeholder allowed is {{batch}}")
-        if _BIND_PARAMETER.search(query.replace("::", "")):
-            raise SuiteError(f"{where}: ':name' would be read as a bind parameter")
+        _check_placeholders(where, query)
+        compared_query = item["meta"].get("compared_query")
+        if name == RC_SUITE and not compared_query:
+            raise SuiteError(f"{where}: meta.compared_query (the figures it compares) is missing")
+        if compared_query is not None:
+            if _SCOPE_JOIN not in compared_query:
+                raise SuiteError(f"{where}: meta.compared_query must read {_SCOPE_JOIN}")
+            _check_placeholders(f"{where} meta.compared_query", compared_query)
         scope = item["meta"].get("scope")
         if scope is not None:
             if scope != COUNCIL_SCOPE:
                 raise SuiteError(f"{where}: meta.scope may only be {COUNCIL_SCOPE!r}")
             # Its one result is reused for every year, so it must not read the year; and the
             # batch holds a row per year, so it must read each council once, not once a year.
-            if set(_SCOPE_COLUMN.findall(query)) - {"council_code"}:
-                raise SuiteError(
-                    f"{where}: a council-scoped query may read only scope.council_code"
-                )
-            if query.count(_SCOPE_JOIN) != query.count(_COUNCIL_BATCH):
-                raise SuiteError(
-                    f"{where}: a council-scoped query reads the batch as {_COUNCIL_BATCH}"
-                )
+            for text in filter(None, (query, compared_query)):
+                if set(_SCOPE_COLUMN.findall(text)) - {"council_code"}:
+                    raise SuiteError(
+                        f"{where}: a council-scoped query may read only scope.council_code"
+                    )
+                if text.count(_SCOPE_JOIN) != text.count(_COUNCIL_BATCH):
+                    raise SuiteError(
+                        f"{where}: a council-scoped query reads the batch as {_COUNCIL_BATCH}"
+                    )
     return suite
 
 
@@ -144,6 +168,8 @@ def load_rules(name: str) -> tuple[Rule, ...]:
             suite=name,
             scope=item["meta"].get("scope"),
             summary=item["meta"]["summary"],
+            plain_english=item["meta"]["plain_english"],
+            compared_query=item["meta"].get("compared_query"),
         )
         for item in suite["expectations"]
     )

@@ -8,9 +8,7 @@ one step.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -188,27 +186,53 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def write_stats_csv(
-    warehouse_engine: Engine, council_code: str, financial_year: str, directory: Path | str
+    warehouse_engine: Engine,
+    settings: Settings,
+    financial_year: str,
+    directory: Path | str,
+    final: bool = False,
 ) -> tuple[Path, ...]:
-    """Each stats table's rows for the year as ``<directory>/<table>.csv`` (header = columns).
+    """The year's open data in ``directory``: a CSV file per stats table, ``README.md`` (the
+    data dictionary and licence) and ``metadata.json`` (CSV on the Web).
 
-    The tables are ``STATS_TABLES`` (csc_complaints.warehouse.schema), and every measure of the
-    registry (csc_complaints.measures) has its row in them, a zero included (the build's zero
-    rows), so the open data lists every published measure of the year.
+    Each file is declared in ``csc_complaints.report.open_data_tables``: its rows are the stats
+    table's for the year with every team, outcome, issue and measure the report covers present,
+    a zero included, a label beside each code and a ``status`` column (``draft`` or ``final``).
     """
-    from csc_complaints.report.figures import read_stats_rows
+    from csc_complaints.measures import TIMELINESS_MEASURES
+    from csc_complaints.report.figures import read_open_data_domain, read_stats_rows
+    from csc_complaints.report.open_data import write_open_data
+    from csc_complaints.report.open_data_tables import OpenDataContext
+    from csc_complaints.report.sections.teams import FEEDBACK_RECEIVED
+    from csc_complaints.report.wording import wording
 
     year = FinancialYear.parse(financial_year)
-    written = []
-    for name, (columns, rows) in read_stats_rows(warehouse_engine, council_code, year).items():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
-        path = Path(directory) / f"{name}.csv"
-        _write_text(path, buffer.getvalue())
-        written.append(path)
-    return tuple(written)
+    code = settings.council_code
+    stats = read_stats_rows(warehouse_engine, code, year)
+    teams, issues = read_open_data_domain(warehouse_engine, code)
+    # The teams the year's figures name, even one the teams dimension no longer holds.
+    named = {
+        (row[names.index("service_area")], row[names.index("team")])
+        for names, rows in stats.values()
+        if "team" in names
+        for row in rows
+    }
+    issue_labels = dict(issues)
+    names, rows = stats["stats_issues"]
+    for row in rows:
+        issue_labels.setdefault(row[names.index("issue")], row[names.index("label")])
+    words = wording("sections/teams")
+    context = OpenDataContext(
+        council_code=code,
+        financial_year=year.label,
+        status="final" if final else "draft",
+        targets={m.name: getattr(settings, m.target_setting) for m in TIMELINESS_MEASURES},
+        # In the council's order, as the report lists them (settings.order_key).
+        teams=tuple(sorted(set(teams) | named, key=lambda t: (*settings.order_key(*t), t))),
+        issues=tuple(sorted(issue_labels.items())),
+        feedback_labels={kind: words.text("feedback_title", kind) for kind in FEEDBACK_RECEIVED},
+    )
+    return write_open_data(Path(directory), stats, context, settings.council_name, _write_text)
 
 
 def build_report(
@@ -271,9 +295,7 @@ def build_report(
     draft = not final
 
     directory = year_directory(output, year)
-    csv_paths = write_stats_csv(
-        warehouse_engine, settings.council_code, year.label, directory / "csv"
-    )
+    csv_paths = write_stats_csv(warehouse_engine, settings, year.label, directory / "csv", final)
     html_path = directory / f"annual-report-{year.slug}.html"
     _write_text(html_path, render_html(document, draft=draft))
     pdf_path = directory / f"annual-report-{year.slug}.pdf"

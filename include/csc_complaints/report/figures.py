@@ -1,7 +1,13 @@
 """The figures of one financial year, read from the warehouse's stats tables (docs/warehouse.md).
 
 Only the ``stats_*`` tables (``csc_complaints.warehouse.schema.STATS_TABLES``) and the
-learning-action texts are read; a missing row means zero. Each stats table is read by its file
+learning-action texts are read (and, for the open data's zero rows, the teams and issue
+categories); a missing row means zero. This module is the one place text from the source (team,
+service area and issue names, learning-action texts) enters the report and the open data from
+the warehouse: every text value read here is passed through ``safe_text.clean_value`` (no NUL,
+no bidirectional control characters). The annex's complaint references come from
+``reconciliation.json`` and are cleaned the same way where it is read
+(``report.reconciliation``). Each stats table is read by its file
 in ``include/sql/report/``. The measures and outcomes the figures name are those of the
 registry, ``csc_complaints.measures``.
 """
@@ -10,12 +16,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from csc_complaints.dates import FinancialYear
 from csc_complaints.db import sql
+from csc_complaints.report.safe_text import clean_value
 from csc_complaints.warehouse.schema import STATS_TABLES
 
 
@@ -81,19 +89,33 @@ class YearFigures:
         return self.timeliness.get(measure, (0, 0))
 
 
+def _read(connection, name: str, params: dict[str, Any]) -> tuple[tuple[str, ...], list[tuple]]:
+    """Run ``include/sql/report/<name>.sql``: its column names and rows, every text cleaned."""
+    result = connection.execute(sql("report", name), params)
+    return tuple(result.keys()), [tuple(clean_value(v) for v in row) for row in result]
+
+
 def _rows(connection, name: str, params: dict[str, Any]) -> list[Any]:
-    return list(connection.execute(sql("report", name), params))
+    names, rows = _read(connection, name, params)
+    return [SimpleNamespace(**dict(zip(names, row, strict=True))) for row in rows]
 
 
 def read_stats_rows(engine: Engine, council_code: str, year: FinancialYear) -> dict[str, tuple]:
     """Each stats table's rows for the year: ``name -> (column names, rows)``."""
     params = {"council_code": council_code, "financial_year": year.label}
-    tables = {}
     with engine.connect() as connection:
-        for table in STATS_TABLES:
-            result = connection.execute(sql("report", table.name), params)
-            tables[table.name] = (tuple(result.keys()), [tuple(r) for r in result])
-    return tables
+        return {table.name: _read(connection, table.name, params) for table in STATS_TABLES}
+
+
+def read_open_data_domain(
+    engine: Engine, council_code: str
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """The council's teams (service area, team) and issue categories (code, label)."""
+    params = {"council_code": council_code}
+    with engine.connect() as connection:
+        teams = _read(connection, "open_data_teams", params)[1]
+        issues = _read(connection, "open_data_issues", params)[1]
+    return tuple(map(tuple, teams)), tuple(map(tuple, issues))
 
 
 def stats_row_count(engine: Engine, council_code: str, year: FinancialYear) -> int:

@@ -35,6 +35,7 @@ from typing import Any
 
 from csc_complaints.dates import FinancialYear
 from csc_complaints.quality.suites import rule_by_code
+from csc_complaints.report.safe_text import clean_text
 
 FILE_NAME = "reconciliation.json"
 
@@ -115,7 +116,9 @@ def reconciliation_path(output_dir: Path, year: FinancialYear) -> Path:
 
 
 def _text(value: Any) -> str:
-    return "" if value is None else str(value)
+    """A value of the file as the report prints it: a complaint reference is typed by a person
+    into the source, so it is cleaned like the warehouse's text (``safe_text.clean_text``)."""
+    return "" if value is None else clean_text(str(value))
 
 
 def read_reconciliation(

@@ -1,8 +1,11 @@
 """Annex: How these figures were checked: every reconciliation result, and the rows held back.
 
-Read from the year's reconciliation (``csc_complaints.report.reconciliation``); what each rule
-checks, in plain words, is its suite's ``meta.summary`` (``csc_complaints.quality.suites``).
-Wording: ``include/templates/sections/annex.j2``.
+Read from the year's reconciliation (``csc_complaints.report.reconciliation``). Each check is
+written for a member of the public: its code (the data team's), the rule in one plain sentence
+(its suite's ``meta.plain_english``, ``csc_complaints.quality.suites``), the two figures it
+compared, in the order the sentence names them, and its result; no cell is left blank.
+The technical wording stays in ``reconciliation.json`` and the Data Docs. Wording:
+``include/templates/sections/annex.j2``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from csc_complaints.quality.suites import rule_by_code
 from csc_complaints.report import sentences as say
 from csc_complaints.report.document import Block, Heading, Paragraph, Table, TableRow
-from csc_complaints.report.reconciliation import Reconciliation
+from csc_complaints.report.reconciliation import CheckResult, Reconciliation
 from csc_complaints.report.sections.context import ReportContext
 from csc_complaints.report.wording import Wording, wording
 
@@ -39,25 +42,36 @@ def annex(report: ReportContext) -> list[Block]:
 
 
 def _checks_table(words: Wording, reconciliation: Reconciliation, year: str) -> Table:
-    columns = ("code", "severity", "check", "expected", "observed", "result")
+    # The check's sentence heads its row (what a screen reader announces); the code follows.
+    columns = ("check", "code", "compared", "result")
     return Table(
         words.text("checks_caption", year),
         tuple(words.text("checks_column", column) for column in columns),
         tuple(
             TableRow(
                 (
+                    rule_by_code(result.code).plain_english,
                     result.code,
-                    result.severity,
-                    result.rule,
-                    result.expected,
-                    result.observed,
+                    _compared(words, result),
                     words.text("result", result.passed),
                 )
             )
             for result in reconciliation.results
         ),
-        numeric_from=99,  # no column is a number to align: expected and observed vary
-        widths=(0.8, 0.9, 3.6, 1.1, 1.1, 0.8),
+        numeric_from=99,  # no column is a number to align
+        widths=(3.9, 0.6, 1.5, 0.7),
+    )
+
+
+def _compared(words: Wording, result: CheckResult) -> str:
+    """The two figures the check compared, in the order its sentence names them; "not
+    recorded" for a figure missing from an older reconciliation.json, never a blank cell."""
+
+    def figure(value: str) -> str:
+        return value if value != "" else words.text("not_recorded")
+
+    return words.text(
+        "compared", figure(result.expected), figure(result.observed), result.is_row_check
     )
 
 
