@@ -131,8 +131,8 @@ def test_a_measure_added_to_the_registry_is_counted_zero_filled_reconciled_and_p
 
     # Published: the open data lists every registered measure of the year.
     paths = write_stats_csv(p.warehouse, p.settings, YEAR, tmp_path / "csv")
-    assert [path.name for path in paths[: len(wh.STATS_TABLES)]] == [
-        OPEN_DATA_BY_STATS_TABLE[table.name].file_name for table in wh.STATS_TABLES
+    assert [path.name for path in paths[: len(wh.PUBLISHED_STATS_TABLES)]] == [
+        OPEN_DATA_BY_STATS_TABLE[table.name].file_name for table in wh.PUBLISHED_STATS_TABLES
     ]
     published = _csv(tmp_path / "csv" / OPEN_DATA_BY_STATS_TABLE["stats_timeliness"].file_name)
     assert {row["measure"] for row in published} == {m.name for m in measures.TIMELINESS_MEASURES}

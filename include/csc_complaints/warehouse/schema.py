@@ -591,6 +591,9 @@ STATS_TABLES = (
     *MONITORING_STATS_TABLES,
 )
 
+# The stats tables of the annual report's CSV open data: all but the monitoring pack's.
+PUBLISHED_STATS_TABLES = tuple(t for t in STATS_TABLES if t not in MONITORING_STATS_TABLES)
+
 # The measures registry (csc_complaints.measures) as SQL can read it: SQL cannot import Python,
 # and the suite's RC06 runs in GX, where no bind parameter can reach it, so the zero rows, the
 # timeliness counts and RC06 join this table instead of each listing the measures. One row per
