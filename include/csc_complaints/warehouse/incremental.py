@@ -33,10 +33,10 @@ import json
 from collections.abc import Iterable
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, delete, or_, select, union
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from csc_complaints.db import SQL_DIR, sql
-from csc_complaints.extract.rows import batched, dialect_insert
 from csc_complaints.warehouse.schema import (
     FACT_SCOPES,
     FACTS,
@@ -92,8 +92,9 @@ def log_keys(conn: Connection, council: str, keys: Iterable[tuple[str, str]]) ->
         {"council_code": council, "source_table": table, "source_key": str(key)}
         for table, key in sorted(set(keys))
     ]
-    for chunk in batched(rows, 1000):
-        conn.execute(etl_changed_rows.insert(), chunk)
+    # (The extract imports this module: csc_complaints.extract's helpers are not imported here.)
+    for start in range(0, len(rows), 1000):
+        conn.execute(etl_changed_rows.insert(), rows[start : start + 1000])
 
 
 def _literal(value: str):
@@ -132,7 +133,8 @@ def record_build(conn: Connection, council: str, built_by: str, run_id: str, mod
         "run_id": run_id,
         "mode": mode,
     }
-    stmt = dialect_insert(conn, etl_build_state).values(council_code=council, **values)
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(etl_build_state).values(council_code=council, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=["council_code"], set_=values))
 
 
