@@ -293,7 +293,7 @@ def phase_change_source(params: dict) -> dict:
 # The daily change: which rows of a round change, and how (PostgreSQL source). Round r updates
 # one row in CHANGED_SHARE of every incrementally read table (complaints of every year: the
 # current one and closed ones), adds a few complaints in the last year, soft-deletes a few,
-# makes a few break DQ06 (an unknown channel) and corrects the ones broken the round before.
+# corrects the ones broken the round before and makes a few break DQ06 (an unknown channel).
 _DAILY = 10_000  # the smaller changes: one complaint in this many
 _DAILY_OFFSET = 100  # keys the extract-only incremental rounds (1, 2, 3) do not touch
 
@@ -321,7 +321,6 @@ def phase_daily_change(params: dict) -> dict:
         run(
             f"UPDATE complaints SET {bump.format(t='complaints')}, channel = CASE WHEN channel ="
             f" 'email' THEN 'phone' ELSE 'email' END WHERE MOD(complaint_id, {CHANGED_SHARE}) = {r}"
-            f" AND MOD(complaint_id, {_DAILY}) NOT IN ({2000 + r - 1}, {2000 + r}, {5000 + r})"
         )
         run(
             f"UPDATE complaint_stages SET {bump.format(t='complaint_stages')}, extension_agreed ="
@@ -335,22 +334,28 @@ def phase_daily_change(params: dict) -> dict:
             run(
                 f"UPDATE {table} SET {bump.format(t=table)} WHERE MOD({key}, {CHANGED_SHARE}) = {r}"
             )
-        # Deletions, rows that newly break a rule, and last round's broken rows corrected.
-        run(
-            f"UPDATE complaints SET {bump.format(t='complaints')}, deleted_at = NOW()"
-            f" WHERE MOD(complaint_id, {_DAILY}) = {5000 + r} AND deleted_at IS NULL"
+        # A few complaints (one in _DAILY, at least one) deleted, last day's broken rows
+        # corrected, and as many newly broken (DQ06: a channel not in the list); each day's
+        # rows are the next ones by key, so the sets work at any size.
+        few = max(1, params["complaints"] // _DAILY)
+        pick = (
+            "SELECT complaint_id FROM complaints ORDER BY complaint_id {order} OFFSET {o} LIMIT {n}"
         )
         run(
-            f"UPDATE complaints SET {bump.format(t='complaints')}, channel = 'pigeon'"
-            f" WHERE MOD(complaint_id, {_DAILY}) = {2000 + r}"
+            f"UPDATE complaints SET {bump.format(t='complaints')}, deleted_at = NOW()"
+            f" WHERE complaint_id IN ({pick.format(order='DESC', o=r * few, n=few)})"
+            " AND deleted_at IS NULL"
         )
         run(
             f"UPDATE complaints SET {bump.format(t='complaints')}, channel = 'email'"
             " WHERE channel = 'pigeon'"
-            f" AND MOD(complaint_id, {_DAILY}) = {2000 + r - 1}"
+        )
+        run(
+            f"UPDATE complaints SET {bump.format(t='complaints')}, channel = 'pigeon'"
+            f" WHERE complaint_id IN ({pick.format(order='', o=r * few, n=few)})"
         )
         # New complaints, received in the last year, each with its Stage 1 row.
-        new = max(1, params["complaints"] // _DAILY)
+        new = few
         first = conn.exec_driver_sql("SELECT MAX(complaint_id) + 1 FROM complaints").scalar()
         stage = conn.exec_driver_sql("SELECT MAX(stage_id) + 1 FROM complaint_stages").scalar()
         received = date(LAST_YEAR + 1, 3, 1).isoformat()
