@@ -212,7 +212,7 @@ def phase_rebuild(params: dict) -> dict:
 
 def phase_copy_floor(params: dict) -> dict:
     """The floor: the extract's source columns copied into bare warehouse tables with COPY."""
-    from sqlalchemy import Column, MetaData, Table
+    from sqlalchemy import Column, MetaData, Table, inspect
     from sqlalchemy.schema import CreateTable
 
     from csc_complaints.db import make_engine
@@ -224,8 +224,12 @@ def phase_copy_floor(params: dict) -> dict:
     warehouse = make_engine(params["warehouse_url"])
     metadata = MetaData()
     tables = {}
+    source_columns = inspect(source).get_multi_columns(filter_names=list(STAGING))
     for source_table, (staging, _key) in STAGING.items():
-        columns = [c.name for c in staging.columns if c.name not in BOOKKEEPING]
+        # The staged columns the source table holds itself (stg_complaints.relationship is the
+        # complainant's, joined by the extract SQL).
+        own = {c["name"] for c in source_columns[(None, source_table)]}
+        columns = [c.name for c in staging.columns if c.name not in BOOKKEEPING and c.name in own]
         tables[source_table] = Table(
             f"floor_{source_table}",
             metadata,
