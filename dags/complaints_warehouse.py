@@ -22,8 +22,10 @@ Runs whenever `complaints_extract` updates the `{STAGING_ASSET.name}` asset.
 
 1. `build_statistics` builds the date, team and issue dimensions and the fact tables from
    staging (leaving out deleted rows, rows of deleted complaints and rejected rows), then the
-   six `stats_*` tables for every financial year whose figures changed, each (council, year)
-   replaced in one transaction so a reader never sees a half-built year. Working days are
+   `stats_*` tables for every financial year whose figures changed, each (council, year)
+   replaced in one transaction so a reader never sees a half-built year. It is incremental:
+   only the facts of the rows changed since the last build, and only the years their dates
+   fall in (before and after the change), are rebuilt; a first build is a full one. Working days are
    counted once per stage row against England and Wales bank holidays. SQL:
    `include/sql/warehouse/`, one file per step, the same on SQLite and PostgreSQL.
 2. `reconcile_years` runs the reconciliation (RC01-RC07, Great Expectations suite
@@ -58,7 +60,7 @@ def complaints_warehouse():
         from csc_complaints.warehouse.build import build_warehouse
 
         settings = load_settings()  # before the warehouse is touched
-        result = build_warehouse(engine_for(WAREHOUSE_CONN_ID), settings, run_id)
+        result = build_warehouse(engine_for(WAREHOUSE_CONN_ID), settings, run_id, incremental=True)
         print(f"warehouse {run_id}: {result.summary()}")
         return list(result.changed_years)
 

@@ -30,7 +30,7 @@ def main(argv: list[str]) -> None:
     warehouse = make_engine(params["warehouse_url"])
     run_id = params["run_id"]
     # build_statistics
-    build = build_warehouse(warehouse, settings, run_id)
+    build = build_warehouse(warehouse, settings, run_id, incremental=True)
     # reconcile_years
     result = run_reconciliation(
         warehouse, settings, run_id, build.changed_years, settings.output_path

@@ -61,12 +61,12 @@ RESTATE = [
 STOPS = {
     # Staging is loaded; the build's first read of the date dimension waits: nothing written.
     "after-staging": ("LOCK TABLE dim_date IN ACCESS EXCLUSIVE MODE", "FROM dim_date"),
-    # Inside the facts transaction: every fact table emptied, the dimensions and
-    # fact_complaints inserted, ANALYZE of fact_complaints waits (it conflicts with this lock;
-    # the DELETE and INSERT before it do not).
+    # Inside the (incremental) facts transaction: the changed rows' facts deleted and inserted
+    # again, the log copied; recording the years owed waits (its INSERT conflicts with this
+    # lock, the SELECT before it does not): nothing owed, the log not used up.
     "mid-facts": (
-        "LOCK TABLE fact_complaints IN SHARE UPDATE EXCLUSIVE MODE",
-        "ANALYZE fact_complaints",
+        "LOCK TABLE etl_build_owed IN SHARE MODE",
+        "INSERT INTO etl_build_owed",
     ),
     # 2018/19's new stats are committed; replacing 2019/20's waits for a row of them.
     "mid-stats": (

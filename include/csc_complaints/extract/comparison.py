@@ -50,6 +50,7 @@ from csc_complaints.extract.run import (
 )
 from csc_complaints.locks import EXTRACT, council_lock
 from csc_complaints.settings import Settings
+from csc_complaints.warehouse.incremental import log_changed_rows, log_keys
 from csc_complaints.warehouse.schema import REFERENCE_TABLES, STAGING, create_warehouse_schema
 
 log = logging.getLogger(__package__)
@@ -221,6 +222,10 @@ def _reload(run: ExtractContext, compared: TableComparison) -> TableExtract:
     written) and remove the staged rows of those ranges that the source no longer has."""
     load = run.table_load(compared.source_table, since=None, key_ranges=compared.ranges)
     stage_table(load)
+    # The rows written, for the incremental build (removed ones: _remove_vanished).
+    log_changed_rows(
+        run.warehouse, run.council_code, compared.source_table, run.run_id, whole_table=False
+    )
     compared.rows_reloaded = load.progress.rows_read
     compared.rows_written = load.progress.rows_written
     compared.rows_removed = _remove_vanished(run, load.shaper, compared.ranges)
@@ -251,4 +256,5 @@ def _remove_vanished(run: ExtractContext, shaper: RowShaper, ranges) -> int:
     )
     for chunk in batched(gone, 1000):
         run.warehouse.execute(statement, {"keys": chunk})
+    log_keys(run.warehouse, run.council_code, ((shaper.source_table, key) for key in gone))
     return len(gone)

@@ -20,6 +20,7 @@ from csc_complaints.extract.row_by_row import load_row_by_row
 from csc_complaints.extract.rows import dialect_insert
 from csc_complaints.locks import EXTRACT, council_lock
 from csc_complaints.settings import Settings
+from csc_complaints.warehouse.incremental import log_changed_rows
 from csc_complaints.warehouse.schema import (
     REFERENCE_TABLES,
     STAGING,
@@ -93,6 +94,10 @@ def _run_extract(
             load = run.table_load(source_table, since)
             stage_table(load)
             progress = load.progress
+            if progress.rows_written:  # what the next (incremental) build must look at
+                log_changed_rows(
+                    warehouse, council, source_table, run_id, whole_table=since is None
+                )
             if progress.high_water_mark is not None and not load.is_reference:
                 _save_watermark(run, source_table, progress.high_water_mark)
             finished_at[source_table] = datetime.now(UTC).replace(tzinfo=None)

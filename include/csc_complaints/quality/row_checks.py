@@ -33,6 +33,7 @@ from csc_complaints.quality.results import (
 from csc_complaints.quality.suites import DQ_SUITE, load_rules
 from csc_complaints.quality.tables import create_quality_schema
 from csc_complaints.settings import Settings
+from csc_complaints.warehouse.incremental import log_keys
 from csc_complaints.warehouse.schema import STAGING
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,13 @@ def write_rejects(
                     for r in current.values()
                 ],
             )
+        # The rows whose verdict changed, for the incremental build (a row newly rejected
+        # leaves the facts, a corrected one comes back).
+        log_keys(
+            conn,
+            council_code,
+            ((table, key) for _, table, key in set(current).symmetric_difference(known)),
+        )
     return len(set(current) - known), len(resolved)
 
 

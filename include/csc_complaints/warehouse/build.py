@@ -1,4 +1,9 @@
-"""The warehouse build: staging -> dimensions and facts -> every ``stats_*`` table.
+"""The warehouse build: staging -> dimensions and facts -> the ``stats_*`` tables.
+
+Why one file of over 600 lines: the build's three steps, in their full and incremental forms and
+with the open cases of the quarters, share the temporary tables, the targets and the year
+fingerprint, and are read in order as one build (what an incremental build rebuilds is
+csc_complaints.warehouse.incremental).
 
 ``build_warehouse`` runs in three steps, all SQL in ``include/sql/warehouse/`` (the database does
 the counting; Python only orders the steps and fills the date dimension):
@@ -9,22 +14,26 @@ the counting; Python only orders the steps and fills the date dimension):
 2. Dimensions and facts of the council are rebuilt in one transaction from staging, leaving out
    deleted rows, rows of uncounted complaints, rejected rows (``dq_rejects``) and rows with a date
    that is not a calendar date (DQ02 reports those). Working-day durations are computed here,
-   once per stage row.
-3. The stats tables of every year are computed at once, one grouped pass over the facts per
-   table, into temporary ``new_stats_*`` tables (a decade of years costs one pass, not ten).
-   Each year's new rows are fingerprinted; a year whose fingerprint equals the one recorded in
-   ``etl_year_builds`` is left alone, so a re-run with the same data writes nothing and reports
-   no year as changed. Any other year is replaced in its own transaction (its rows deleted from
-   every stats table and copied from the new ones), so a reader (the report, a BI tool) sees
-   the old year or the new year, never a half-built one. A year that no longer has any counted
-   date is emptied.
+   once per stage row. A full build rebuilds every fact of the council; an incremental one
+   (``incremental=True``, the warehouse DAG's) only the facts of the rows logged as changed since
+   the last build and of the rows that depend on them, and owes the years those fact rows'
+   dates fall in, before and after (csc_complaints.warehouse.incremental). The same transaction
+   records the owed years (``etl_build_owed``; all of them for a full build).
+3. The stats tables (every table of ``STATS_TABLES``) are computed at once, one grouped pass over
+   the facts per table, into temporary ``new_stats_*`` tables (a decade of years costs one pass,
+   not ten). Each owed year's new rows are fingerprinted; a year whose fingerprint equals the one
+   recorded in ``etl_year_builds`` is left alone, so a re-run with the same data writes nothing
+   and reports no year as changed. Any other owed year is replaced in its own transaction (its
+   rows deleted from the stats tables and copied from the new ones, the year no longer owed), so
+   a reader (the report, a BI tool) sees the old year or the new year, never a half-built one. A
+   year that no longer has any counted date is emptied. A year that is not owed is not touched;
+   with nothing owed the stats are not computed at all.
 
-``fact_open_stages`` (the stage rows open at each counted quarter's end) is rebuilt with the
-facts, in their transaction, with the targets and the day of the latest extract
-(``open_cases_as_of``).
-
-Why one file of over 400 lines: the three steps share the temporary tables, the targets and the
-year fingerprint, and are read in order as one build.
+``fact_open_stages`` (the stage rows open at each counted quarter's end) is rebuilt whole with
+the facts, in their transaction, with the targets and the day of the latest extract
+(``open_cases_as_of``); the years whose open-case counts (``stats_quarterly_open``'s rows) differ
+before and after are owed too, since a case open for years counts in quarters of years its own
+dates do not fall in.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    case,
     delete,
     func,
     select,
@@ -56,8 +66,10 @@ from csc_complaints.dates import FinancialYear, parse_iso_date
 from csc_complaints.db import sql
 from csc_complaints.locks import BUILD, holding_council_lock
 from csc_complaints.settings import Settings
+from csc_complaints.warehouse import incremental as inc
 from csc_complaints.warehouse.schema import (
     DIMENSIONS_AND_FACTS,
+    FACTS,
     STAGING,
     STATS_TABLES,
     create_warehouse_schema,
@@ -97,51 +109,85 @@ class BuildResult:
     changed_years: tuple[str, ...] = ()  # stats replaced with different figures (incl. new years)
     removed_years: tuple[str, ...] = ()  # no counted data any more: stats emptied
     unchanged_years: tuple[str, ...] = ()  # same figures as the last build: nothing written
-    fact_rows: dict[str, int] = field(default_factory=dict)
+    fact_rows: dict[str, int] = field(default_factory=dict)  # rows inserted into each table
     dates_added: int = 0
+    mode: str = "full"  # or "incremental": only the changed rows' facts and years
+    owed_years: tuple[str, ...] = ()  # the years whose stats this build recounted ('*': all)
 
     def summary(self) -> str:
         facts = ", ".join(f"{name} {count}" for name, count in self.fact_rows.items())
         return (
-            f"council {self.council_code}: years {', '.join(self.financial_years) or 'none'}; "
+            f"council {self.council_code} ({self.mode} build, years owed: "
+            f"{', '.join(self.owed_years) or 'none'}): "
+            f"years {', '.join(self.financial_years) or 'none'}; "
             f"changed {', '.join(self.changed_years) or 'none'}; "
             f"removed {', '.join(self.removed_years) or 'none'}; facts: {facts}"
         )
 
 
 @holding_council_lock(BUILD)  # a second build of the council waits (csc_complaints.locks)
-def build_warehouse(warehouse_engine: Engine, settings: Settings, run_id: str) -> BuildResult:
-    """Build dimensions, facts and stats for every financial year of ``settings.council_code``."""
+def build_warehouse(
+    warehouse_engine: Engine, settings: Settings, run_id: str, *, incremental: bool = False
+) -> BuildResult:
+    """Build dimensions, facts and stats of ``settings.council_code``: every fact and year, or
+    (``incremental``) the facts of the rows changed since the last build and the years they
+    touch. An incremental build falls back to a full one when the change cannot be described
+    row by row (csc_complaints.warehouse.incremental)."""
     council = settings.council_code
     create_warehouse_schema(warehouse_engine)
     result = BuildResult(run_id=run_id, council_code=council)
     result.dates_added = refresh_date_dimension(warehouse_engine, council)
     targets = timeliness_targets(settings)
     as_of = open_cases_as_of(warehouse_engine, council)
-    result.fact_rows = rebuild_facts(warehouse_engine, council, targets, as_of)
+    built_by = inc.definition(targets)
+    result.mode, result.fact_rows = update_facts(
+        warehouse_engine,
+        council,
+        run_id,
+        built_by,
+        incremental=incremental and not result.dates_added,
+        targets=targets,
+        as_of=as_of,
+    )
 
     changed, removed, unchanged = [], [], []
     # One connection throughout: the new stats live in its temporary tables.
     with warehouse_engine.connect() as conn:
+        with conn.begin():
+            owed = inc.owed_years(conn, council)
+            built_years = _years_in_stats(conn, council)
+        result.owed_years = tuple(owed)
+        if not owed:  # nothing changed since the last build: no stats to count
+            result.financial_years = tuple(sorted(built_years))
+            result.unchanged_years = result.financial_years
+            log.info("warehouse build %s: %s", run_id, result.summary())
+            return result
         new_tables = compute_stats(conn, council, targets, as_of)
         try:
             with conn.begin():
                 fact_years = _years_in(conn, new_tables[0])
-                built_years = _years_in_stats(conn, council)
-            for year in sorted(fact_years | built_years):
+            every = inc.ALL_YEARS in owed
+            # A full build visits every year, and any year owed by name as well (the open cases
+            # of a quarter can owe a year no fact's date falls in), so none stays owed.
+            named = set(owed) - {inc.ALL_YEARS}
+            years = fact_years | built_years | named if every else named
+            for year in sorted(years):
                 if year not in fact_years:
-                    empty_year(conn, council, year)
-                    removed.append(year)
+                    if empty_year(conn, council, year):
+                        removed.append(year)
                 elif replace_year(conn, new_tables, council, year, run_id):
                     changed.append(year)
                 else:
                     unchanged.append(year)
+            if every:
+                with conn.begin():
+                    inc.clear_owed(conn, council, inc.ALL_YEARS)
         finally:
             _drop_new_tables(conn, new_tables)
     result.financial_years = tuple(sorted(fact_years))
     result.changed_years = tuple(changed)
     result.removed_years = tuple(removed)
-    result.unchanged_years = tuple(unchanged)
+    result.unchanged_years = tuple(sorted(set(unchanged) | (fact_years - years)))
     log.info("warehouse build %s: %s", run_id, result.summary())
     return result
 
@@ -213,37 +259,17 @@ def open_cases_as_of(engine: Engine, council: str) -> str:
     return str(finished)[:10]  # a datetime, or SQLite's ISO text
 
 
-def rebuild_facts(
-    engine: Engine,
-    council: str,
-    targets: dict[str, int] | None = None,
-    as_of: str = NO_QUARTER_YET,
-) -> dict[str, int]:
-    """Replace the council's dimension and fact rows from staging, in one transaction.
-
-    With ``targets`` (``timeliness_targets(settings)``), also ``fact_open_stages``: the stage
-    rows open at the end of each quarter that ended before ``as_of`` (``open_cases_as_of``).
-    """
-    counts: dict[str, int] = {}
-    with engine.begin() as conn:
-        _tune_for_bulk(conn)
-        # The planner needs to know how big staging is (just loaded, autovacuum may not have
-        # looked yet): without statistics it joins a million stage rows by nested loops. The
-        # extract has usually refreshed them already; only stale ones are refreshed here.
-        _analyze_if_stale(conn, [*(table for table, _ in STAGING.values()), dim_date, dq_rejects])
-        # Facts refer to earlier facts (stages keep only counted complaints): delete in reverse.
-        for table in reversed(DIMENSIONS_AND_FACTS):
-            conn.execute(delete(table).where(table.c.council_code == council))
-        for table in DIMENSIONS_AND_FACTS:
-            # The council's rows were all deleted above: what the step inserts is what it has.
-            counts[table.name] = conn.execute(sql(SQL_STEP, table.name), _c(council)).rowcount
-            # Later facts join it and the stats group it: without fresh statistics the planner
-            # takes a million just-written rows for a handful and sorts them instead of hashing.
-            _analyze(conn, [table])
-        conn.execute(delete(fact_open_stages).where(fact_open_stages.c.council_code == council))
-        if targets is not None:
-            counts[fact_open_stages.name] = _open_stages(conn, council, targets, as_of)
-    return counts
+def _open_case_counts(conn: Connection, council: str) -> set[tuple]:
+    """The council's open cases counted as ``stats_quarterly_open`` counts them: one tuple of
+    (financial year, quarter, stage, as at, open cases, past target) per row it would hold."""
+    f = fact_open_stages.c
+    past = func.sum(case((f.past_target, 1), else_=0))
+    query = (
+        select(f.financial_year, f.quarter, f.stage, f.as_at, func.count(), past)
+        .where(f.council_code == council)
+        .group_by(f.financial_year, f.quarter, f.stage, f.as_at)
+    )
+    return {tuple(row) for row in conn.execute(query)}
 
 
 def _open_stages(conn: Connection, council: str, targets: dict[str, int], as_of: str) -> int:
@@ -257,6 +283,122 @@ def _open_stages(conn: Connection, council: str, targets: dict[str, int], as_of:
     conn.execute(DropTable(measure_targets))
     _analyze(conn, [fact_open_stages])
     return rows
+
+
+def rebuild_facts(
+    engine: Engine,
+    council: str,
+    targets: dict[str, int] | None = None,
+    as_of: str = NO_QUARTER_YET,
+) -> dict[str, int]:
+    """Replace the council's dimension and fact rows from staging, in one transaction; the rows
+    inserted into each table. Every year's stats are owed.
+
+    With ``targets`` (``timeliness_targets(settings)``), also ``fact_open_stages``: the stage
+    rows open at the end of each quarter that ended before ``as_of`` (``open_cases_as_of``).
+    """
+    return update_facts(engine, council, "rebuild-facts", None, targets=targets, as_of=as_of)[1]
+
+
+def update_facts(
+    engine: Engine,
+    council: str,
+    run_id: str,
+    built_by: str | None,
+    *,
+    incremental: bool = False,
+    targets: dict[str, int] | None = None,
+    as_of: str = NO_QUARTER_YET,
+) -> tuple[str, dict[str, int]]:
+    """Rebuild the council's dimensions and facts from staging in one transaction, which also
+    owes the years whose stats follow from them and uses up the council's change log.
+
+    ``built_by``: the build definition (``incremental.definition``; None: not recorded, and the
+    rebuild is a full one). Returns the mode the build took (``full`` or ``incremental``) and
+    the rows inserted into each table. With ``targets``, ``fact_open_stages`` is rebuilt whole
+    in the same transaction (``_open_stages``), owing every year whose open-case counts changed.
+    """
+    changes, scope = inc.build_changes_table(), inc.build_scope_table()
+    with engine.begin() as conn:
+        _tune_for_bulk(conn)
+        for table in (changes, scope):
+            conn.execute(DropTable(table, if_exists=True))  # left by a failed build (SQLite)
+            conn.execute(CreateTable(table))
+        whole_tables = inc.read_changes(conn, council)
+        recorded = inc.recorded_definition(conn, council)
+        if incremental and not whole_tables and built_by is not None and recorded == built_by:
+            mode, counts = "incremental", _rebuild_changed_facts(conn, council)
+        else:
+            mode, counts = "full", _rebuild_all_facts(conn, council)
+            inc.owe_years(conn, council, [inc.ALL_YEARS])
+        # Open cases are counted at quarter ends from the facts, whatever their dates: a case
+        # open for years counts in quarters of years its own dates do not fall in, so the years
+        # whose counts (stats_quarterly_open's rows) differ before and after are owed as well.
+        open_before = _open_case_counts(conn, council)
+        conn.execute(delete(fact_open_stages).where(fact_open_stages.c.council_code == council))
+        if targets is not None:
+            counts[fact_open_stages.name] = _open_stages(conn, council, targets, as_of)
+        changed = open_before ^ _open_case_counts(conn, council)
+        inc.owe_years(conn, council, {row[0] for row in changed})
+        inc.delete_used_changes(conn, council)
+        if built_by is not None:
+            inc.record_build(conn, council, built_by, run_id, mode)
+        for table in (changes, scope):
+            conn.execute(DropTable(table))
+    return mode, counts
+
+
+def _rebuild_all_facts(conn: Connection, council: str) -> dict[str, int]:
+    """Every dimension and fact row of the council, from staging."""
+    counts: dict[str, int] = {}
+    # The planner needs to know how big staging is (just loaded, autovacuum may not have
+    # looked yet): without statistics it joins a million stage rows by nested loops. The
+    # extract has usually refreshed them already; only stale ones are refreshed here.
+    _analyze_if_stale(conn, [*(table for table, _ in STAGING.values()), dim_date, dq_rejects])
+    # Facts refer to earlier facts (stages keep only counted complaints): delete in reverse.
+    for table in reversed(DIMENSIONS_AND_FACTS):
+        conn.execute(delete(table).where(table.c.council_code == council))
+    for table in DIMENSIONS_AND_FACTS:
+        # The council's rows were all deleted above: what the step inserts is what it has.
+        counts[table.name] = conn.execute(
+            sql(SQL_STEP, table.name), {**_c(council), "whole_council": 1}
+        ).rowcount
+        # Later facts join it and the stats group it: without fresh statistics the planner
+        # takes a million just-written rows for a handful and sorts them instead of hashing.
+        _analyze(conn, [table])
+    return counts
+
+
+def _rebuild_changed_facts(conn: Connection, council: str) -> dict[str, int]:
+    """The facts of the rows in the change log and their dependants, and the years they touch
+    before and after (owed); the dimensions whole (every year owed when they changed)."""
+    counts: dict[str, int] = {}
+    inc.fill_scope(conn, council)
+    touched = inc.scope_years(conn, council)  # as last built
+    inc.delete_scope_facts(conn, council)
+    dimensions = [table for table in DIMENSIONS_AND_FACTS if table not in FACTS]
+    before = _rows_of(conn, council, dimensions)
+    for table in reversed(dimensions):
+        conn.execute(delete(table).where(table.c.council_code == council))
+    for table in DIMENSIONS_AND_FACTS:
+        counts[table.name] = conn.execute(
+            sql(SQL_STEP, table.name), {**_c(council), "whole_council": 0}
+        ).rowcount
+    touched |= inc.scope_years(conn, council)  # as built now
+    if _rows_of(conn, council, dimensions) != before:
+        touched.add(inc.ALL_YEARS)
+    inc.owe_years(conn, council, touched)
+    return counts
+
+
+def _rows_of(conn: Connection, council: str, tables) -> dict[str, list[tuple]]:
+    """Every row of the council in (small) ``tables``, sorted: to tell whether they changed."""
+    return {
+        table.name: sorted(
+            tuple(row) for row in conn.execute(select(table).where(table.c.council_code == council))
+        )
+        for table in tables
+    }
 
 
 def _tune_for_bulk(conn: Connection) -> None:
@@ -449,6 +591,7 @@ def replace_year(
     the build time.
     """
     with conn.begin():
+        inc.clear_owed(conn, council, year)
         fingerprint, rows = year_fingerprint(conn, council, year, new_tables)
         if fingerprint == _recorded_fingerprint(conn, council, year):
             return False
@@ -477,8 +620,14 @@ def replace_year(
     return True
 
 
-def empty_year(conn: Connection, council: str, year: str) -> None:
-    """A year with no counted data any more: delete its stats and its build record, atomically."""
+def empty_year(conn: Connection, council: str, year: str) -> bool:
+    """An owed year with no counted data: delete its stats and its build record, atomically;
+    True when it had any (a year owed that never had counted data has nothing to empty)."""
     with conn.begin():
-        _delete_year(conn, council, year)
-    log.info("stats %s %s emptied: no counted data in that year any more", council, year)
+        inc.clear_owed(conn, council, year)
+        built = year in _years_in_stats(conn, council)
+        if built:
+            _delete_year(conn, council, year)
+    if built:
+        log.info("stats %s %s emptied: no counted data in that year any more", council, year)
+    return built

@@ -431,6 +431,65 @@ etl_year_builds = Table(
     PrimaryKeyConstraint("council_code", "financial_year"),
 )
 
+# What the incremental build (csc_complaints.warehouse.build) works from. Every writer of staging
+# and of dq_rejects logs the rows it changed in ``etl_changed_rows``, in the transaction that
+# changes them: the extract and the source comparison (rows written by their run, rows removed;
+# a table's first load logs ``*``, its whole table) and the row checks (rows newly rejected or no
+# longer rejected). The build reads the council's log, rebuilds the facts of those rows and of
+# the rows that depend on them, and deletes the log rows it used in the same transaction.
+etl_changed_rows = Table(
+    "etl_changed_rows",
+    metadata,
+    Column("change_id", Integer, primary_key=True, autoincrement=True),
+    council_column(),
+    Column("source_table", String(60), nullable=False),
+    Column("source_key", String(60), nullable=False),  # as dq_rejects.source_key; '*': all rows
+    Index("ix_etl_changed_rows_council", "council_code"),
+)
+
+# The (council, year) pairs whose stats a build still owes: written with the facts they follow
+# from (the years of the changed fact rows, before and after the change; ``*`` for every year),
+# each deleted in the transaction that replaces (or confirms) that year's stats. A build killed
+# between the two leaves them here for the next one.
+etl_build_owed = Table(
+    "etl_build_owed",
+    metadata,
+    council_column(),
+    financial_year_column(),  # or '*': every year
+    PrimaryKeyConstraint("council_code", "financial_year"),
+)
+
+# One row per council whose facts are built: what they were built by (a sha256 of the warehouse
+# SQL, the fact and stats tables' columns, the measures and the targets). An incremental build
+# is only possible while it is unchanged; any other build is a full one.
+etl_build_state = Table(
+    "etl_build_state",
+    metadata,
+    council_column(),
+    Column("definition", String(64), nullable=False),
+    Column("built_at", DateTime, nullable=False),
+    Column("run_id", String(250), nullable=False),
+    Column("mode", String(20), nullable=False),  # full or incremental: the last build's
+    PrimaryKeyConstraint("council_code"),
+)
+
+# For each fact table, how the incremental build finds its rows of the changed source rows:
+# (fact column, source table whose keys in scope it matches). A complaint is rebuilt with all its
+# stage rows, learning actions and ombudsman cases (they count only with their complaint), and a
+# changed stage row brings its complaint into scope (a complaint counts only while no stage row
+# of it is rejected), before and after the change. The fact SQL files
+# (include/sql/warehouse/fact_*.sql) restrict their rows by the same pairs.
+FACT_SCOPES = {
+    "fact_complaints": (("complaint_id", "complaints"),),
+    "fact_stages": (("complaint_id", "complaints"),),
+    "fact_feedback": (("feedback_id", "feedback"),),
+    "fact_ombudsman_cases": (
+        ("complaint_id", "complaints"),
+        ("ombudsman_case_id", "ombudsman_cases"),
+    ),
+    "fact_learning_actions": (("complaint_id", "complaints"), ("action_id", "learning_actions")),
+}
+
 # --- statistics (docs/warehouse.md: the warehouse's public face; names are a contract) ---------
 
 

@@ -13,6 +13,9 @@ SELECT c.council_code, c.complaint_id, c.received_date, rd.financial_year,
 FROM stg_complaints c
 JOIN dim_date rd ON rd.date_key = c.received_date
 WHERE c.council_code = :council_code
+  -- The whole council, or (an incremental build) the rows in the temporary build_scope.
+  AND (:whole_council = 1
+       OR c.complaint_id IN (SELECT key_value FROM build_scope WHERE source_table = 'complaints'))
   AND c.deleted_at IS NULL
   AND c.qualifying IS NOT NULL
   AND NOT EXISTS (

@@ -12,6 +12,10 @@ JOIN fact_complaints fc
 JOIN dim_date ad ON ad.date_key = a.agreed_date
 LEFT JOIN dim_date cd ON cd.date_key = a.completed_date
 WHERE a.council_code = :council_code
+  -- The whole council, or (an incremental build) the rows in the temporary build_scope.
+  AND (:whole_council = 1
+       OR a.complaint_id IN (SELECT key_value FROM build_scope WHERE source_table = 'complaints')
+       OR a.action_id IN (SELECT key_value FROM build_scope WHERE source_table = 'learning_actions'))
   AND a.deleted_at IS NULL
   AND a.team_id IS NOT NULL
   AND (a.completed_date IS NULL OR cd.date_key IS NOT NULL)

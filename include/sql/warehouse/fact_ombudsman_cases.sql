@@ -13,6 +13,10 @@ LEFT JOIN dim_date dd ON dd.date_key = o.decision_date
 LEFT JOIN fact_complaints fc
   ON fc.council_code = o.council_code AND fc.complaint_id = o.complaint_id
 WHERE o.council_code = :council_code
+  -- The whole council, or (an incremental build) the rows in the temporary build_scope.
+  AND (:whole_council = 1
+       OR o.complaint_id IN (SELECT key_value FROM build_scope WHERE source_table = 'complaints')
+       OR o.ombudsman_case_id IN (SELECT key_value FROM build_scope WHERE source_table = 'ombudsman_cases'))
   AND o.deleted_at IS NULL
   AND (o.complaint_id IS NULL OR fc.complaint_id IS NOT NULL)
   AND (o.decision_date IS NULL OR dd.date_key IS NOT NULL)

@@ -26,6 +26,9 @@ LEFT JOIN dim_date rs ON rs.date_key = s.response_date
 LEFT JOIN dim_date pn ON pn.date_key = s.panel_date
 LEFT JOIN dim_date pr ON pr.date_key = s.panel_report_date
 WHERE s.council_code = :council_code
+  -- The whole council, or (an incremental build) the rows in the temporary build_scope.
+  AND (:whole_council = 1
+       OR s.complaint_id IN (SELECT key_value FROM build_scope WHERE source_table = 'complaints'))
   AND s.deleted_at IS NULL
   AND s.stage IS NOT NULL
   AND s.team_id IS NOT NULL
