@@ -21,6 +21,10 @@ A year's state, the first that applies:
 
 Nothing here is personal data: rejected rows are shown as ``dq_rejects`` holds them (keys,
 codes, dates, the complaint's reference) and rules as the reconciliation recorded them.
+
+Why one file of over 400 lines: each state of a council's year is decided from several records
+(warehouse, reconciliation, Airflow's runs and approvals, output files) in one order of
+precedence, which reads best in one place (the links are in status_links.py).
 """
 
 from __future__ import annotations

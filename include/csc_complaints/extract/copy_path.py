@@ -5,6 +5,10 @@ A million rows sent as Python dicts through executemany cost minutes; COPY and o
 INSERT ... SELECT ... ON CONFLICT cost seconds. When the source is PostgreSQL too, its rows go
 from the source's COPY TO STDOUT straight into the warehouse's COPY FROM STDIN without becoming
 Python objects at all. Same transaction, same rule (write a row only when it changed).
+
+Why one file of over 400 lines: the COPY path's three forms (first load, upsert through a
+temporary table, source COPY piped straight in) share the column casts and the unreadable-value
+checks, and are read together to see that each stages a row exactly as the row-by-row path does.
 """
 
 from __future__ import annotations

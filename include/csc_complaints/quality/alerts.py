@@ -12,6 +12,9 @@ new or whose failure changed, and forgets units that pass again. Once a reconcil
 is dealt with (sent, or nothing to send), its years are marked reported in
 ``dq_reconciliations``; until then they stay owed, so a run killed between reconciling and
 alerting is alerted by the next one.
+
+Why one file of over 400 lines: the alert's text, its two channels and the record of what was
+already sent are one idea (say each failure once, the same way everywhere).
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ file is simply written again from it. A rule that depends on the council alone
 years and its result is reported in every year's file: it counts whole tables, so running it
 per year would make the cost grow with data x years. RC07 compares a year whose final report was
 published with the figures stored at publication (``record_published_figures``).
+
+Why one file of over 400 lines: which years to check, the one GX validation of them, the
+splitting of its results by year and the record written from them are one step, read in order.
 """
 
 from __future__ import annotations

@@ -14,6 +14,9 @@ text, the Contents a ``TOC`` of ``TOCI`` entries, each a ``Link``.
 
 Imported by the PDF renderer (``csc_complaints.report.pdf``) when a PDF is made, never when a DAG
 file is parsed.
+
+Why one file of over 400 lines: the page layout's flowables share the measured fonts, the
+line breaking and the tagging calls, and are read together to see how a page is filled.
 """
 
 from __future__ import annotations

@@ -30,6 +30,9 @@ the flowables work on any canvas. Nothing here is random or timed: the same draw
 same bytes.
 
 Imported by the PDF renderer when a PDF is made, never when a DAG file is parsed.
+
+Why one file of over 400 lines: the structure tree, the marked content on every page and the
+PDF objects written at the end must agree element by element, so they live together.
 """
 
 from __future__ import annotations
