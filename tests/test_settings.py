@@ -13,7 +13,8 @@ def test_defaults_are_the_reference_council():
     assert settings.advocacy_provider == "NYAS"
     assert (settings.stage1_target_wd, settings.stage1_extended_wd) == (10, 20)
     assert (settings.stage2_target_wd, settings.stage2_extended_wd) == (25, 65)
-    assert settings.output_path.name == "output"
+    assert settings.output_root.name == "output"
+    assert settings.output_path == settings.output_root / "E06000005"
 
 
 def test_environment_overrides_keep_types(tmp_path):
@@ -27,7 +28,8 @@ def test_environment_overrides_keep_types(tmp_path):
     )
     assert settings.stage2_target_wd == 20
     assert settings.council_name == "Anytown Council"
-    assert settings.output_path == tmp_path
+    assert settings.output_root == tmp_path
+    assert settings.output_path == tmp_path / "E06000005"
     assert settings.significant_change_percent == 40.5
 
 

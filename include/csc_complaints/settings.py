@@ -16,6 +16,7 @@ import dataclasses
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -101,10 +102,19 @@ class Settings:
     operations_alerts_schedule: str = "@hourly"
 
     @property
-    def output_path(self) -> Path:
-        """The output folder; a relative setting is relative to the project root."""
+    def output_root(self) -> Path:
+        """The deployment's output folder (``output_dir``; a relative setting is relative to
+        the project root). Every council has its own folder in it, and the regional benchmark
+        has ``benchmark/``."""
         path = Path(self.output_dir)
         return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @property
+    def output_path(self) -> Path:
+        """This council's output folder, ``<output_dir>/<council_code>``: its years'
+        ``<YYYY-YY>/`` folders (reports, open data, reconciliation.json) and its Data Docs.
+        The one rule for where a council's outputs go, with one council or many."""
+        return self.output_root / self.council_code
 
     def recommendations_for(self, financial_year: str) -> list[str]:
         return list(self.extra_recommendations.get(financial_year, []))
@@ -279,11 +289,12 @@ def sign_off_month_day(value: str) -> tuple[int, int]:
     return month, day
 
 
-def load_settings(environ: dict[str, str] | None = None) -> Settings:
-    """Read the settings file, apply ``COMPLAINTS_*`` environment overrides, check every value.
-
-    Raises ``SettingsError`` naming every value that cannot be used and where it came from.
-    """
+def read_settings_values(
+    environ: Mapping[str, str] | None = None,
+) -> tuple[dict[str, object], Path, set[str]]:
+    """The settings file's values with defaults filled in and ``COMPLAINTS_*`` overrides applied,
+    unchecked: (values, the file, the keys the environment set). The council registry
+    (``csc_complaints.councils``) lays each council's own keys over these."""
     env = os.environ if environ is None else environ
     path = Path(env.get(f"{ENV_PREFIX}SETTINGS_FILE", DEFAULT_SETTINGS_FILE))
     try:
@@ -293,7 +304,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
 
-    names = {f.name: f for f in dataclasses.fields(Settings)}
+    names = setting_names()
     unknown = sorted(set(values) - set(names))
     if unknown:
         raise SettingsError(f"settings file {path}: unknown keys {', '.join(unknown)}")
@@ -321,18 +332,38 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         if raw is not None and str(names[key].type) in {"int", "float", "str"}:
             values[key] = _convert(key, raw, str(names[key].type))
             overridden.add(key)
+    return values, path, overridden
+
+
+def setting_names() -> dict[str, dataclasses.Field]:
+    """Every settings key, with its field."""
+    return {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def settings_from_values(values: dict[str, object], where: dict[str, str]) -> Settings:
+    """Check every value and build the settings; ``where`` says where a key's value came from
+    (the default for a key it does not name: the first entry's text)."""
     problems = _problems(values)
     if problems:
-        where = {
-            key: f"{ENV_PREFIX}{key.upper()}={values[key]!r}"
-            if key in overridden
-            else f"settings file {path}"
-            for key in problems
-        }
+        fallback = next(iter(where.values()))
         raise SettingsError(
             "the settings cannot be used: "
-            + "; ".join(f"{problems[key]} ({where[key]})" for key in sorted(problems))
+            + "; ".join(f"{problems[key]} ({where.get(key, fallback)})" for key in sorted(problems))
         )
+    values = dict(values)
     for key in ("significant_change_percent", "recommendation_below_percent"):
         values[key] = float(values[key])
     return Settings(**values)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings file, apply ``COMPLAINTS_*`` environment overrides, check every value.
+
+    These are the deployment's settings: with a council registry, a council's own settings are
+    ``csc_complaints.councils.load_council(code).settings``. Raises ``SettingsError`` naming
+    every value that cannot be used and where it came from.
+    """
+    values, path, overridden = read_settings_values(environ)
+    where = {"": f"settings file {path}"}
+    where |= {key: f"{ENV_PREFIX}{key.upper()}={values[key]!r}" for key in overridden}
+    return settings_from_values(values, where)
