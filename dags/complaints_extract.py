@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 
 from csc_complaints.orchestration import (
+    COUNCIL_GROUP,
+    COUNCIL_MAP_INDEX,
     DEFAULT_ARGS,
-    SOURCE_CONN_ID,
+    LIST_COUNCILS_TASK,
     STAGING_ASSET,
     STAGING_ASSET_TASK,
     WAREHOUSE_CONN_ID,
@@ -19,9 +21,15 @@ DAG_ID = "complaints_extract"
 DOC = f"""
 ### Children's Social Care complaints: extract and row checks
 
-1. `extract_changed_rows` copies every source row changed since the last successful extract (a
-   high-water mark on `updated_at` kept in the warehouse, less a small overlap) from
-   `{SOURCE_CONN_ID}` (opened read-only) into the staging tables of `{WAREHOUSE_CONN_ID}`.
+`{LIST_COUNCILS_TASK}` reads the council registry (`include/councils.toml`, or the single
+council of `settings.toml`) and the `{COUNCIL_GROUP}` task group runs once per council, each
+mapped task labelled with the council's short name and code. One council's failure or
+rejected rows never stop another council's extract.
+
+1. `extract_changed_rows` copies every source row changed since the council's last successful
+   extract (a high-water mark on `updated_at` kept in the warehouse, less a small overlap) from
+   the council's source connection (its registry `source_conn_id`, `complaints_source` for a
+   single council; opened read-only) into the staging tables of `{WAREHOUSE_CONN_ID}`.
    The settings are checked before either database is touched. Rows are upserted and
    only written when they changed, so a retry, a missed day or a manual run neither loses nor
    double-counts a row. Teams and issue categories are copied whole. No personal data leaves
@@ -52,35 +60,58 @@ task alerts (`csc_complaints.orchestration`).
     doc_md=DOC,
 )
 def complaints_extract():
-    @task
+    @task(task_id=LIST_COUNCILS_TASK)
     @fail_fast
-    def extract_changed_rows(run_id: str | None = None) -> dict:
-        """Upsert the source rows changed since the high-water mark into staging."""
-        from csc_complaints.orchestration import extract_changed_rows as extract
+    def list_councils() -> list[dict]:
+        """The councils of the registry (code and label), checked before any database."""
+        from csc_complaints.councils import council_index
 
-        result = extract(run_id)
-        return {name: t.rows_written for name, t in result.tables.items()}
+        return council_index()
 
-    @task(task_id=STAGING_ASSET_TASK, outlets=[STAGING_ASSET])
-    @fail_fast
-    def check_staged_rows(run_id: str | None = None) -> dict:
-        """Row checks (DQ) on staging: quarantine the rows that break a rule, alert."""
-        from csc_complaints.orchestration import check_staged_rows as check
+    @task_group(group_id=COUNCIL_GROUP)
+    def for_each_council(council: dict):
+        """One council's extract, row checks and gate; another council's failure never
+        stops this one."""
 
-        return check(DAG_ID, run_id)
+        @task(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def extract_changed_rows(council: dict, run_id: str | None = None) -> dict:
+            """Upsert the council's source rows changed since its high-water mark."""
+            from csc_complaints.orchestration import council_for_task
+            from csc_complaints.orchestration import extract_changed_rows as extract
 
-    @task
-    @fail_fast
-    def fail_if_rows_rejected(verdict: dict) -> None:
-        """Red while any source row is kept out of the figures by a row check."""
-        from csc_complaints.orchestration import fail_if_critical
+            result = extract(council_for_task(council), run_id)
+            return {name: t.rows_written for name, t in result.tables.items()}
 
-        fail_if_critical(verdict)
+        @task(
+            task_id=STAGING_ASSET_TASK,
+            outlets=[STAGING_ASSET],
+            map_index_template=COUNCIL_MAP_INDEX,
+        )
+        @fail_fast
+        def check_staged_rows(council: dict, run_id: str | None = None) -> dict:
+            """Row checks (DQ) on the council's staging: quarantine the rows that break a rule,
+            alert."""
+            from csc_complaints.orchestration import check_staged_rows as check
+            from csc_complaints.orchestration import council_for_task
 
-    changed = extract_changed_rows()
-    verdict = check_staged_rows()
-    changed >> verdict
-    fail_if_rows_rejected(verdict)
+            return check(council_for_task(council), DAG_ID, run_id)
+
+        @task(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def fail_if_rows_rejected(council: dict, verdict: dict) -> None:
+            """Red while any of the council's source rows is kept out of the figures."""
+            from csc_complaints.orchestration import council_for_task, fail_if_critical
+
+            council_for_task(council)
+            fail_if_critical(verdict)
+
+        changed = extract_changed_rows(council)
+        verdict = check_staged_rows(council)
+        changed >> verdict
+        fail_if_rows_rejected(council, verdict)
+
+    for_each_council.expand(council=list_councils())
 
 
 complaints_extract()

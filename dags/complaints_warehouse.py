@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 
 from csc_complaints.orchestration import (
+    COUNCIL_GROUP,
+    COUNCIL_MAP_INDEX,
     DEFAULT_ARGS,
+    LIST_COUNCILS_TASK,
     STAGING_ASSET,
     STATS_ASSET,
     WAREHOUSE_CONN_ID,
@@ -19,6 +22,10 @@ DOC = f"""
 ### Children's Social Care complaints: warehouse build and reconciliation
 
 Runs whenever `complaints_extract` updates the `{STAGING_ASSET.name}` asset.
+`{LIST_COUNCILS_TASK}` reads the council registry and the `{COUNCIL_GROUP}` task group runs
+once per council (each mapped task labelled with the council); one council's failed build or
+reconciliation never stops another's. A council whose staging did not change since its last
+build is not rebuilt (the build is incremental).
 
 1. `build_statistics` builds the date, team and issue dimensions and the fact tables from
    staging (leaving out deleted rows, rows of deleted complaints and rejected rows), then the
@@ -51,43 +58,64 @@ alerts (`csc_complaints.orchestration`).
     doc_md=DOC,
 )
 def complaints_warehouse():
-    @task
+    @task(task_id=LIST_COUNCILS_TASK)
     @fail_fast
-    def build_statistics(run_id: str | None = None) -> list[str]:
-        """Rebuild facts and stats; return the financial years whose figures changed."""
-        from csc_complaints.orchestration import engine_for
-        from csc_complaints.settings import load_settings
-        from csc_complaints.warehouse.build import build_warehouse
+    def list_councils() -> list[dict]:
+        """The councils of the registry (code and label), checked before any database."""
+        from csc_complaints.councils import council_index
 
-        settings = load_settings()  # before the warehouse is touched
-        result = build_warehouse(engine_for(WAREHOUSE_CONN_ID), settings, run_id, incremental=True)
-        print(f"warehouse {run_id}: {result.summary()}")
-        return list(result.changed_years)
+        return council_index()
 
-    @task(outlets=[STATS_ASSET])
-    @fail_fast
-    def reconcile_years(changed_years: list[str], run_id: str | None = None) -> dict:
-        """Reconcile every changed year (RC rules), write reconciliation.json, alert."""
-        from csc_complaints.orchestration import check_and_alert, engine_for
-        from csc_complaints.quality.reconciliation import run_reconciliation
-        from csc_complaints.settings import load_settings
+    @task_group(group_id=COUNCIL_GROUP)
+    def for_each_council(council: dict):
+        """One council's build and reconciliation; a council with nothing changed since its
+        last build costs a few queries."""
 
-        settings = load_settings()
-        warehouse = engine_for(WAREHOUSE_CONN_ID)
-        result = run_reconciliation(
-            warehouse, settings, run_id, changed_years, settings.output_path
-        )
-        return check_and_alert(result, DAG_ID, run_id, warehouse)
+        @task(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def build_statistics(council: dict, run_id: str | None = None) -> list[str]:
+            """Rebuild the council's facts and stats; return the financial years whose
+            figures changed."""
+            from csc_complaints.orchestration import council_for_task, engine_for
+            from csc_complaints.warehouse.build import build_warehouse
 
-    @task
-    @fail_fast
-    def fail_if_not_reconciled(verdict: dict) -> None:
-        """Red on a critical reconciliation failure; warnings only alert."""
-        from csc_complaints.orchestration import fail_if_critical
+            settings = council_for_task(council).settings  # before the warehouse is touched
+            warehouse = engine_for(WAREHOUSE_CONN_ID)
+            result = build_warehouse(warehouse, settings, run_id, incremental=True)
+            print(f"warehouse {run_id} of {council['label']}: {result.summary()}")
+            return list(result.changed_years)
 
-        fail_if_critical(verdict)
+        @task(outlets=[STATS_ASSET], map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def reconcile_years(
+            council: dict, changed_years: list[str], run_id: str | None = None
+        ) -> dict:
+            """Reconcile every changed year of the council (RC rules), write
+            reconciliation.json, alert."""
+            from csc_complaints.orchestration import check_and_alert, council_for_task, engine_for
+            from csc_complaints.quality.reconciliation import run_reconciliation
 
-    fail_if_not_reconciled(reconcile_years(build_statistics()))
+            registered = council_for_task(council)
+            settings = registered.settings
+            warehouse = engine_for(WAREHOUSE_CONN_ID)
+            result = run_reconciliation(
+                warehouse, settings, run_id, changed_years, settings.output_path
+            )
+            return check_and_alert(result, DAG_ID, run_id, warehouse, registered)
+
+        @task(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def fail_if_not_reconciled(council: dict, verdict: dict) -> None:
+            """Red on a critical reconciliation failure of the council; warnings only alert."""
+            from csc_complaints.orchestration import council_for_task, fail_if_critical
+
+            council_for_task(council)
+            fail_if_critical(verdict)
+
+        verdict = reconcile_years(council, build_statistics(council))
+        fail_if_not_reconciled(council, verdict)
+
+    for_each_council.expand(council=list_councils())
 
 
 complaints_warehouse()

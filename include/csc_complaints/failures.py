@@ -311,9 +311,11 @@ def compose_failure_alert(
     max_tries: int,
     failure: Failure | None,
     council_code: str | None = None,
+    council_name: str | None = None,
     log_url: str | None = None,
 ) -> tuple[str, str, dict]:
-    """Subject, plain text and webhook payload of the alert for a task that ended failed."""
+    """Subject, plain text and webhook payload of the alert for a task that ended failed (a
+    council's task names the council: its code, and its short name when known)."""
     attempts = max_tries + 1
     if failure is None:
         error_class = "no exception"
@@ -330,15 +332,16 @@ def compose_failure_alert(
             if failure.retryable
             else f"attempt {try_number}; not retried: a retry cannot fix this"
         )
-    prefix = f"[complaints {council_code}]" if council_code else "[complaints]"
+    council = " ".join(p for p in (council_code, council_name) if p)
+    prefix = f"[complaints {council}]" if council else "[complaints]"
     subject = f"{prefix} TASK FAILED: {dag_id}.{task_id} ({error_class})"
     lines = [
         f"DAG: {dag_id}",
         f"Run: {run_id}",
         f"Task: {task_id} ({retried})",
     ]
-    if council_code:
-        lines.append(f"Council: {council_code}")
+    if council:
+        lines.append(f"Council: {council}")
     lines += [
         f"Error: {error_class}",
         f"Message: {message}",

@@ -36,6 +36,7 @@ from airflow.sdk.exceptions import (
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from csc_complaints.councils import Council
     from csc_complaints.failures import Failure
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ class TaskFailureNotifier(BaseNotifier):
             log.info("quality gate failed: already alerted by the DQ/RC alert, not sent again")
             return
         ti = context["ti"]
+        council = council_of_task(context)
         if isinstance(error, FailedForGood):
             failure = error.failure
         elif isinstance(error, BaseException):
@@ -134,10 +136,11 @@ class TaskFailureNotifier(BaseNotifier):
             try_number=ti.try_number,
             max_tries=ti.max_tries,
             failure=failure,
-            council_code=_council_code_if_readable(),
+            council_code=council.code if council else None,
+            council_name=council.short_name if council else None,
             log_url=getattr(ti, "log_url", None),
         )
-        smtp, recipients, webhook = alert_channels()
+        smtp, recipients, webhook = alert_channels(council.alert_emails if council else ())
         if not channels_configured(smtp, recipients, webhook):
             log.warning("alerts are off (%s), not sent: %s", NO_CHANNEL, subject)
             return
@@ -145,12 +148,18 @@ class TaskFailureNotifier(BaseNotifier):
         log.info("failure alert sent: %s", subject)
 
 
-def _council_code_if_readable() -> str | None:
-    """The council of the alert, unless the settings themselves are what failed."""
-    from csc_complaints.settings import SettingsError, load_settings
+def council_of_task(context: Any) -> Council | None:
+    """The council a mapped task was working for (its ``council`` argument, an entry of
+    ``list_councils``), unless the task is not a council's or the registry itself failed."""
+    from csc_complaints.councils import load_council
+    from csc_complaints.settings import SettingsError
 
+    task = context.get("task")
+    council = (getattr(task, "op_kwargs", None) or {}).get("council")
+    if not isinstance(council, dict) or "code" not in council:
+        return None
     try:
-        return load_settings().council_code
+        return load_council(council["code"])
     except SettingsError:
         return None
 
@@ -176,17 +185,46 @@ DEFAULT_ARGS = {
 }
 
 
-def engine_for(conn_id: str) -> Engine:
+def engine_for(conn_id: str, *, read_only: bool | None = None) -> Engine:
     """A SQLAlchemy engine for an Airflow connection (env var, metadata DB or secrets backend).
 
-    The source (``complaints_source``) is only ever read: its engine is read-only.
+    A source is only ever read: ``source_engine`` opens a council's read-only; ``read_only``
+    defaults to read-only for ``complaints_source``.
     """
     from airflow.sdk import BaseHook
 
     from csc_complaints.db import make_engine, sqlalchemy_url
 
     url = sqlalchemy_url(BaseHook.get_connection(conn_id))
-    return make_engine(url, read_only=conn_id == SOURCE_CONN_ID)
+    return make_engine(url, read_only=conn_id == SOURCE_CONN_ID if read_only is None else read_only)
+
+
+def source_engine(council: Council) -> Engine:
+    """The council's case-management database (its registry ``source_conn_id``), read-only."""
+    return engine_for(council.source_conn_id, read_only=True)
+
+
+# Every DAG maps its per-council tasks over the registry (docs/architecture.md, "Many
+# councils"): a first task lists the councils, a task group runs once per council, and the
+# Airflow UI labels each mapped task with the council (its short name and code).
+LIST_COUNCILS_TASK = "list_councils"
+COUNCIL_GROUP = "council"
+COUNCIL_LABEL = "council_label"
+COUNCIL_MAP_INDEX = f"{{{{ {COUNCIL_LABEL} }}}}"
+
+
+def council_for_task(council: dict) -> Council:
+    """The registry's council of a mapped task (``council`` is an entry of ``list_councils``),
+    and the Airflow UI's label of the task set from it."""
+    from csc_complaints.councils import load_council
+
+    try:
+        from airflow.sdk import get_current_context
+
+        get_current_context()[COUNCIL_LABEL] = council["label"]
+    except RuntimeError:  # called outside a running task (a test): no label to set
+        pass
+    return load_council(council["code"])
 
 
 def airflow_run_url(dag_id: str, run_id: str) -> str | None:
@@ -201,38 +239,41 @@ def airflow_run_url(dag_id: str, run_id: str) -> str | None:
     return f"{base.rstrip('/')}/dags/{quote(dag_id)}/runs/{quote(run_id, safe='')}"
 
 
-def extract_changed_rows(run_id: str):
-    """A task's incremental extract from ``complaints_source`` into ``complaints_warehouse``
+def extract_changed_rows(council: Council, run_id: str):
+    """A task's incremental extract from the council's source into ``complaints_warehouse``
     (the settings are read first, before either database is touched); its summary printed."""
     from csc_complaints.extract import run_extract
-    from csc_complaints.settings import load_settings
 
-    settings = load_settings()
     result = run_extract(
-        engine_for(SOURCE_CONN_ID), engine_for(WAREHOUSE_CONN_ID), settings, run_id
+        source_engine(council), engine_for(WAREHOUSE_CONN_ID), council.settings, run_id
     )
-    print(f"extract {run_id}: {result.summary()}")
+    print(f"extract {run_id} of {council.label}: {result.summary()}")
     return result
 
 
-def check_staged_rows(dag_id: str, run_id: str) -> dict:
+def check_staged_rows(council: Council, dag_id: str, run_id: str) -> dict:
     """A task's row checks on the council's staging, with their alert; the gate's verdict."""
     from csc_complaints.quality.row_checks import run_row_checks
-    from csc_complaints.settings import load_settings
 
-    settings = load_settings()
+    settings = council.settings
     warehouse = engine_for(WAREHOUSE_CONN_ID)
     result = run_row_checks(warehouse, settings, run_id, settings.output_path)
-    return check_and_alert(result, dag_id, run_id, warehouse)
+    return check_and_alert(result, dag_id, run_id, warehouse, council)
 
 
-def check_and_alert(result, dag_id: str, run_id: str, warehouse) -> dict:
-    """Send the alerts a quality result calls for and return what the gate task needs."""
+def check_and_alert(result, dag_id: str, run_id: str, warehouse, council: Council) -> dict:
+    """Send the alerts a quality result calls for (to the deployment's recipients and the
+    council's) and return what the gate task needs."""
     from csc_complaints.quality.airflow_alerts import send_alerts_from_airflow
 
     print(result.summary())
     send_alerts_from_airflow(
-        result, dag_id, run_id, warehouse, airflow_run_url=airflow_run_url(dag_id, run_id)
+        result,
+        dag_id,
+        run_id,
+        warehouse,
+        airflow_run_url=airflow_run_url(dag_id, run_id),
+        council_emails=council.alert_emails,
     )
     return {"critical": bool(result.critical_failures), "summary": result.summary()}
 

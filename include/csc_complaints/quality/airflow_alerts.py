@@ -8,6 +8,7 @@ functions, so the rest of the quality package never needs Airflow.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine
@@ -68,8 +69,13 @@ def webhook_url_from_connection(conn: Any) -> str:
     return f"{base.rstrip('/')}/{path}" if path else base
 
 
-def alert_channels() -> tuple[SmtpSettings | None, list[str], str | None]:
-    """(SMTP settings, recipients, webhook URL) from Airflow; missing pieces are None/empty."""
+def alert_channels(
+    council_emails: Sequence[str] = (),
+) -> tuple[SmtpSettings | None, list[str], str | None]:
+    """(SMTP settings, recipients, webhook URL) from Airflow; missing pieces are None/empty.
+
+    The recipients are the deployment's (the ``complaints_alert_emails`` Variable) and, for an
+    alert about one council, that council's own (its registry ``alert_emails``)."""
     from airflow.sdk import BaseHook, Variable
     from airflow.sdk.exceptions import AirflowNotFoundException
 
@@ -79,6 +85,7 @@ def alert_channels() -> tuple[SmtpSettings | None, list[str], str | None]:
         log.warning("no Airflow connection %s: alerts are not emailed", SMTP_CONN_ID)
         smtp = None
     recipients = parse_recipients(Variable.get(ALERT_EMAILS_VARIABLE, default=""))
+    recipients += [e for e in council_emails if e not in recipients]
     try:
         webhook = webhook_url_from_connection(BaseHook.get_connection(WEBHOOK_CONN_ID))
     except AirflowNotFoundException:
@@ -92,9 +99,11 @@ def send_alerts_from_airflow(
     run_id: str,
     warehouse_engine: Engine,
     airflow_run_url: str | None = None,
+    council_emails: Sequence[str] = (),
 ) -> AlertOutcome:
-    """``send_alerts`` with the channels configured in Airflow (call inside a task)."""
-    smtp, recipients, webhook = alert_channels()
+    """``send_alerts`` with the channels configured in Airflow (call inside a task), to the
+    deployment's recipients and ``council_emails``."""
+    smtp, recipients, webhook = alert_channels(council_emails)
     return send_alerts(
         result,
         dag_id,
@@ -108,11 +117,15 @@ def send_alerts_from_airflow(
 
 
 def send_comparison_alert_from_airflow(
-    result: Any, dag_id: str, run_id: str, airflow_run_url: str | None = None
+    result: Any,
+    dag_id: str,
+    run_id: str,
+    airflow_run_url: str | None = None,
+    council_emails: Sequence[str] = (),
 ) -> str:
     """Alert on what the source comparison repaired, through the channels configured in
     Airflow (call inside a task); returns the subject sent."""
-    smtp, recipients, webhook = alert_channels()
+    smtp, recipients, webhook = alert_channels(council_emails)
     subject, text, payload = compose_comparison_alert(result, dag_id, run_id, airflow_run_url)
     what = "source comparison alert"
     if deliver_if_configured(subject, text, payload, smtp, recipients, webhook, what):
