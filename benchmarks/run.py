@@ -102,6 +102,9 @@ class BenchConfig:
     repeats: int = 3  # of the cheap measurements (floors, incremental, report, DAG parsing)
     large_rebuild_repeats: int = 1  # the 1M rebuild is not cheap
     seed: int = 7
+    # The shared service: this many councils of this many complaints each (benchmarks.councils).
+    councils: int = 150
+    complaints_per_council: int = 7_000
 
 
 def _not_measured(reason: str) -> dict[str, str]:
@@ -565,6 +568,15 @@ PHASES: dict[str, Callable[[dict], dict]] = {
 }
 
 
+def _council_phases() -> dict[str, Callable[[dict], dict]]:
+    from benchmarks.councils import PHASES as COUNCIL_PHASES
+
+    return COUNCIL_PHASES
+
+
+PHASES |= _council_phases()
+
+
 # --- the parent: databases, subprocesses, results ------------------------------------------------
 
 
@@ -853,12 +865,21 @@ def _report(kept: dict, config: BenchConfig, workdir: Path) -> dict:
 
 
 def _dag_parsing(config: BenchConfig, workdir: Path) -> dict:
+    """Each DAG file's parse time, with a registry of ``config.councils`` councils in force
+    (the DAG files must not read it, or any database, at parse time)."""
+    from benchmarks.councils import registry_text
+    from csc_complaints.councils import REGISTRY_FILE_VARIABLE
+
+    registry = workdir / "parse-councils.toml"
+    registry.write_text(registry_text(config.councils), encoding="utf-8")
+    os.environ[REGISTRY_FILE_VARIABLE] = str(registry)  # inherited by the phase's process
     seconds: dict[str, list[float]] = {}
     for path in sorted(p for p in (PROJECT_ROOT / "dags").glob("*.py") if p.name[0] != "_"):
         for _ in range(config.repeats):
             outcome = run_phase("dag_parse", {"path": str(path)}, workdir)
             for dag_id in outcome["dag_ids"]:
                 seconds.setdefault(dag_id, []).append(outcome["seconds"])
+    del os.environ[REGISTRY_FILE_VARIABLE]
     return {dag_id: _median(values) for dag_id, values in seconds.items()}
 
 
@@ -947,6 +968,24 @@ def evaluate_goals(results: dict) -> list[dict]:
         f"daily cycle at most {GOAL_DAILY_SHARE:.0%} of the full pipeline",
         None if day is None or not whole else day <= GOAL_DAILY_SHARE * whole,
         f"{day} s / {whole} s = {day / whole:.1%}" if day is not None and whole else "n/a",
+    )
+    many = results.get("many_councils", {})
+    changed = many.get("one_council_changed", {})
+    rebuilt = changed.get("rebuilt_councils")
+    goal(
+        "a change in one council's source rebuilds only that council",
+        None if rebuilt is None else rebuilt == [changed["changed_council"]],
+        f"rebuilt {', '.join(rebuilt) or 'none'} of {many['councils']} councils after "
+        f"{changed['changed_rows']} rows of {changed['changed_council']} changed"
+        if rebuilt is not None
+        else "n/a",
+    )
+    peaks = [many.get(k, {}).get("peak_rss_mb") for k in ("full_build", "one_council_changed")]
+    peaks = [p for p in peaks if isinstance(p, int | float)]
+    goal(
+        f"peak RSS of the many-council run under {GOAL_PEAK_RSS_MB:.0f} MB",
+        None if not peaks else max(peaks) < GOAL_PEAK_RSS_MB,
+        f"{max(peaks)} MB" if peaks else "n/a",
     )
     return goals
 
@@ -1085,6 +1124,26 @@ def run_benchmarks(
         else:
             for name in ("daily_cycle", "incremental", "report"):
                 results[name] = {"error": "not measured: the full rebuild failed"}
+        for url in (large_kept.get("warehouse_url"), large_kept.get("source_url")):
+            if url:
+                drop_database(url)
+
+        def many_councils() -> dict:
+            from benchmarks.councils import run_many_councils
+
+            return run_many_councils(
+                config.councils,
+                config.complaints_per_council,
+                config.seed,
+                new_database,
+                drop_database,
+                run_phase,
+                _log,
+                workdir,
+            )
+
+        if config.councils:
+            _guarded("many_councils", results, errors, many_councils)
     finally:
         results["goals"] = evaluate_goals(results)
         results["errors"] = errors
@@ -1182,6 +1241,29 @@ def format_table(results: dict) -> str:
             rows.append((f"{label}{size}: seconds", _cell(data["seconds"])))
         else:
             rows.append((label, _cell(data)))
+    many = results.get("many_councils", {})
+    if "full_build" in many:
+        label = f"{many['councils']} councils of {many['complaints_per_council']:,} complaints"
+        for key, what in (("full_build", "full build"), ("one_council_changed", "daily run")):
+            data = many[key]
+            steps = " / ".join(f"{v:.1f}" for v in data["steps"].values())
+            rows.append(
+                (
+                    f"{label}: {what} seconds (extract / row checks / build / reconciliation)",
+                    f"{data['seconds']:.1f} ({steps})",
+                )
+            )
+            rows.append((f"{label}: {what} peak RSS MB", _cell(data["peak_rss_mb"])))
+        changed = many["one_council_changed"]
+        rows.append(
+            (
+                f"{label}: rebuilt after {changed['changed_rows']} rows of "
+                f"{changed['changed_council']} changed",
+                ", ".join(changed["rebuilt_councils"]) or "none",
+            )
+        )
+    elif many:
+        rows.append(("many councils", _cell(many)))
     for dag_id, value in results.get("dag_parse_seconds", {}).items():
         rows.append((f"DAG parse: {dag_id}", _cell(value)))
     lines = ["| measure | value |", "|---|---|"]
@@ -1207,6 +1289,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--complaints", type=int, default=BenchConfig.complaints)
     parser.add_argument("--small-complaints", type=int, default=BenchConfig.small_complaints)
     parser.add_argument("--repeats", type=int, default=BenchConfig.repeats)
+    parser.add_argument(
+        "--councils", type=int, default=BenchConfig.councils, help="0: no many-council run"
+    )
+    parser.add_argument(
+        "--complaints-per-council", type=int, default=BenchConfig.complaints_per_council
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--phase", choices=sorted(PHASES), help=argparse.SUPPRESS)
     parser.add_argument("--params", help=argparse.SUPPRESS)
@@ -1216,7 +1304,11 @@ def main(argv: list[str] | None = None) -> int:
         return _child(args.phase, args.params, args.result)
 
     config = BenchConfig(
-        complaints=args.complaints, small_complaints=args.small_complaints, repeats=args.repeats
+        complaints=args.complaints,
+        small_complaints=args.small_complaints,
+        repeats=args.repeats,
+        councils=args.councils,
+        complaints_per_council=args.complaints_per_council,
     )
     databases = Databases()
     try:

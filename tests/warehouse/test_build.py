@@ -20,10 +20,12 @@ from csc_complaints.warehouse import schema as wh
 from csc_complaints.warehouse.build import (
     build_warehouse,
     compute_stats,
+    last_quarter_counted,
     rebuild_facts,
     replace_year,
     timeliness_targets,
 )
+from csc_complaints.warehouse.incremental import log_keys
 from csc_complaints.working_days import working_day_index
 from tests.oracle import stats_from_warehouse
 
@@ -648,3 +650,75 @@ def test_an_existing_warehouse_loses_the_indexes_nothing_reads(new_database):
         assert _seed_tables(url) == EXPECTED
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("as_of", "counted_to"),
+    [
+        ("2020-07-01", "2020-06-30"),  # the day after a quarter's end: that quarter counts
+        ("2020-06-30", "2020-03-31"),  # on its last day it has not ended
+        ("2020-05-14", "2020-03-31"),
+        ("2021-01-01", "2020-12-31"),
+        ("2021-04-01", "2021-03-31"),
+        ("0001-01-01", "0001-01-01"),  # no extract yet
+    ],
+)
+def test_the_last_quarter_whose_open_cases_are_counted(as_of, counted_to):
+    assert last_quarter_counted(as_of) == counted_to
+
+
+def _finished_extract(engine, council: str, run_id: str, finished: datetime) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            wh.etl_extract_runs.insert().values(
+                council_code=council,
+                run_id=run_id,
+                source_table="complaints",
+                read_since=None,
+                rows_read=0,
+                rows_written=0,
+                source_rows=0,
+                started_at=finished,
+                finished_at=finished,
+            )
+        )
+
+
+def test_a_build_with_nothing_changed_rewrites_nothing_until_a_quarter_ends(warehouse):
+    """A shared service builds every council each day: a council whose staging did not change
+    and for which no quarter ended is not rewritten at all (facts, open cases, dimensions)."""
+    _, engine = warehouse
+    _finished_extract(engine, COUNCIL, "extract-1", datetime(2021, 5, 1, 6))
+    build_warehouse(engine, SETTINGS, "run-1", incremental=True)
+    tables = (
+        *wh.STATS_TABLES,
+        wh.etl_year_builds,
+        *wh.DIMENSIONS_AND_FACTS,
+        wh.fact_open_stages,
+        wh.etl_build_state,
+    )
+    before = _all_rows(engine, tables)
+
+    # The next day's extract found nothing: nothing is rewritten, not even the run id.
+    _finished_extract(engine, COUNCIL, "extract-2", datetime(2021, 5, 2, 6))
+    second = build_warehouse(engine, SETTINGS, "run-2", incremental=True)
+    assert (second.mode, second.fact_rows, second.owed_years) == ("unchanged", {}, ())
+    assert second.changed_years == ()
+    assert _all_rows(engine, tables) == before
+
+    # A quarter has ended since (30 June 2021): its open cases are counted, so the build runs.
+    _finished_extract(engine, COUNCIL, "extract-3", datetime(2021, 7, 2, 6))
+    third = build_warehouse(engine, SETTINGS, "run-3", incremental=True)
+    assert third.mode == "incremental"
+    assert wh.fact_open_stages.name in third.fact_rows
+
+    # A row the change log names (a late edit) is never skipped.
+    with engine.begin() as conn:
+        conn.execute(
+            update(wh.stg_feedback)
+            .where(wh.stg_feedback.c.feedback_id == 2)
+            .values(team_id=2, _run_id="late")
+        )
+        log_keys(conn, COUNCIL, [("feedback", "2")])
+    fourth = build_warehouse(engine, SETTINGS, "run-4", incremental=True)
+    assert fourth.mode == "incremental" and fourth.changed_years == ("2019/20",)

@@ -43,7 +43,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import (
     Column,
@@ -62,7 +62,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable, DropTable
 
 from csc_complaints import measures
-from csc_complaints.dates import FinancialYear, parse_iso_date
+from csc_complaints.dates import FinancialQuarter, FinancialYear, parse_iso_date
 from csc_complaints.db import sql
 from csc_complaints.locks import BUILD, holding_council_lock
 from csc_complaints.settings import Settings
@@ -111,7 +111,9 @@ class BuildResult:
     unchanged_years: tuple[str, ...] = ()  # same figures as the last build: nothing written
     fact_rows: dict[str, int] = field(default_factory=dict)  # rows inserted into each table
     dates_added: int = 0
-    mode: str = "full"  # or "incremental": only the changed rows' facts and years
+    # "full"; "incremental": only the changed rows' facts and years; "unchanged": nothing
+    # logged since the last build and no quarter ended, so nothing rewritten
+    mode: str = "full"
     owed_years: tuple[str, ...] = ()  # the years whose stats this build recounted ('*': all)
 
     def summary(self) -> str:
@@ -259,6 +261,16 @@ def open_cases_as_of(engine: Engine, council: str) -> str:
     return str(finished)[:10]  # a datetime, or SQLite's ISO text
 
 
+def last_quarter_counted(as_of: str) -> str:
+    """The last quarter end before ``as_of``: ``fact_open_stages`` counts open cases at every
+    quarter end up to it (``fact_open_stages.sql``), so the same quarter, the same counts."""
+    if as_of == NO_QUARTER_YET:
+        return NO_QUARTER_YET
+    day = date.fromisoformat(as_of[:10]) - timedelta(days=1)
+    quarter = FinancialQuarter.containing(day)
+    return (day if quarter.last_day == day else quarter.start - timedelta(days=1)).isoformat()
+
+
 def _open_case_counts(conn: Connection, council: str) -> set[tuple]:
     """The council's open cases counted as ``stats_quarterly_open`` counts them: one tuple of
     (financial year, quarter, stage, as at, open cases, past target) per row it would hold."""
@@ -326,6 +338,20 @@ def update_facts(
             conn.execute(CreateTable(table))
         whole_tables = inc.read_changes(conn, council)
         recorded = inc.recorded_definition(conn, council)
+        quarter = last_quarter_counted(as_of) if targets is not None else None
+        if (
+            incremental
+            and built_by is not None
+            and recorded == built_by
+            and inc.nothing_changed(conn)
+            and inc.recorded_open_cases_to(conn, council) == quarter
+        ):
+            # Nothing logged since the last build and no quarter has ended since: the facts
+            # are what a rebuild would write, so nothing is rewritten (a shared service's other
+            # councils, on the day one council changed).
+            for table in (changes, scope):
+                conn.execute(DropTable(table))
+            return "unchanged", {}
         if incremental and not whole_tables and built_by is not None and recorded == built_by:
             mode, counts = "incremental", _rebuild_changed_facts(conn, council)
         else:
@@ -342,7 +368,7 @@ def update_facts(
         inc.owe_years(conn, council, {row[0] for row in changed})
         inc.delete_used_changes(conn, council)
         if built_by is not None:
-            inc.record_build(conn, council, built_by, run_id, mode)
+            inc.record_build(conn, council, built_by, run_id, mode, quarter)
         for table in (changes, scope):
             conn.execute(DropTable(table))
     return mode, counts

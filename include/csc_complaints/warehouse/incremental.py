@@ -124,7 +124,25 @@ def recorded_definition(conn: Connection, council: str) -> str | None:
     return conn.execute(query).scalar_one_or_none()
 
 
-def record_build(conn: Connection, council: str, built_by: str, run_id: str, mode: str) -> None:
+def recorded_open_cases_to(conn: Connection, council: str) -> str | None:
+    query = select(etl_build_state.c.open_cases_to).where(etl_build_state.c.council_code == council)
+    return conn.execute(query).scalar_one_or_none()
+
+
+def nothing_changed(conn: Connection) -> bool:
+    """The council's change log, as copied into ``build_changes`` (``read_changes``), is empty."""
+    table = build_changes_table()
+    return conn.execute(select(table.c.source_table).limit(1)).first() is None
+
+
+def record_build(
+    conn: Connection,
+    council: str,
+    built_by: str,
+    run_id: str,
+    mode: str,
+    open_cases_to: str | None = None,
+) -> None:
     from datetime import UTC, datetime
 
     values = {
@@ -132,6 +150,7 @@ def record_build(conn: Connection, council: str, built_by: str, run_id: str, mod
         "built_at": datetime.now(UTC).replace(tzinfo=None),
         "run_id": run_id,
         "mode": mode,
+        "open_cases_to": open_cases_to,
     }
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(etl_build_state).values(council_code=council, **values)

@@ -470,6 +470,9 @@ etl_build_state = Table(
     Column("built_at", DateTime, nullable=False),
     Column("run_id", String(250), nullable=False),
     Column("mode", String(20), nullable=False),  # full or incremental: the last build's
+    # The last quarter end whose open cases fact_open_stages holds (warehouse.build.
+    # last_quarter_counted): with no change logged and the same quarter, a build has nothing to do.
+    Column("open_cases_to", String(10)),
     PrimaryKeyConstraint("council_code"),
 )
 
@@ -763,8 +766,14 @@ def create_warehouse_schema(engine) -> None:
 # Tables that gained columns after warehouses were first created (create_all leaves a table
 # that exists alone): the staging tables (``_unreadable``, ``_source_hash``, and
 # ``stg_complaints.relationship``; ``updated_at`` became nullable), ``dq_rejects``
-# (``reference``) and ``fact_complaints`` (``relationship``).
-UPGRADED_TABLES = (*(table for table, _key in STAGING.values()), dq_rejects, fact_complaints)
+# (``reference``), ``fact_complaints`` (``relationship``) and ``etl_build_state``
+# (``open_cases_to``).
+UPGRADED_TABLES = (
+    *(table for table, _key in STAGING.values()),
+    dq_rejects,
+    fact_complaints,
+    etl_build_state,
+)
 
 
 def _add_missing_columns(conn) -> None:
