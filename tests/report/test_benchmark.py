@@ -175,3 +175,45 @@ def test_a_warehouse_with_nothing_lists_every_council_as_no_data(new_sqlite_data
     assert {r["value"] for r in rows if r["measure"] != "rejected_rows"} == {""}
     with pytest.raises(ValueError, match="E09000002 repeated"):
         build_benchmark(engine, [PUBLISHED, PUBLISHED], YEAR, tmp_path, load_settings({}))
+
+
+def test_a_council_counted_against_its_own_target_or_restated_is_marked():
+    """A council whose registry settings set another target than the deployment's was counted
+    against it (its build's settings): its cell and its bar say so. A final year restated since
+    publication is marked too."""
+    import dataclasses
+
+    from csc_complaints.dates import FinancialYear
+    from csc_complaints.report.benchmark import CouncilYear, measure_section
+    from csc_complaints.settings import load_settings
+
+    settings = load_settings({})
+    measure = next(m for m in BENCHMARK_MEASURES if m.name == "stage1_within_10wd_percent")
+    own = {"stage1_within_10wd_percent": 15}
+    councils = [
+        CouncilYear("E09000002", "Northbridge", "Northbridge", None, "final", 0, {}, {}, {}),
+        CouncilYear(
+            "E09000003", "Eastmoor", "Eastmoor", None, "draft", 0,
+            {measure.name: Decimal("50.0")}, {measure.name: 10}, own,
+        ),
+    ]  # fmt: skip
+    councils[0] = dataclasses.replace(councils[0], restated=True)
+    blocks = measure_section(FinancialYear(2019), councils, measure, settings)
+    chart = next(b for b in blocks if b.kind == "chart")
+    assert chart.categories == (
+        "Eastmoor (draft, target 15 working days)",
+        "Northbridge (restated, not measured)",
+    )
+    table = blocks[-1]
+    assert table.rows[0].cells == (
+        "Eastmoor",
+        "Draft; its target is 15 working days",
+        "50.0%",
+        "10",
+    )
+    assert table.rows[1].cells == (
+        "Northbridge",
+        "Final, restated since publication",
+        "not measured",
+        "",
+    )

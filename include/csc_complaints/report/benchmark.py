@@ -123,6 +123,13 @@ class CouncilYear:
     rejected_rows: int
     values: dict[str, Value] = field(default_factory=dict)
     bases: dict[str, int | None] = field(default_factory=dict)
+    # Each timeliness percentage's target in working days, from the council's own settings
+    # (the registry's ``Council.settings``, which its warehouse build counted with) or else the
+    # deployment's: a council whose target differs from the deployment's is marked.
+    targets: dict[str, int] = field(default_factory=dict)
+    # A final year whose figures changed since publication (RC07 failed in its latest
+    # reconciliation): shown as final, marked restated.
+    restated: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,9 +154,13 @@ def _ratio(part: int, whole: int | None, per: int = 100) -> Decimal | None:
     return (Decimal(part) * per / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
-def read_council_year(engine: Engine, council: BenchmarkCouncil, year: FinancialYear):
-    """The council's figures and status for the year, read with its ``council_code``."""
+def read_council_year(
+    engine: Engine, council: BenchmarkCouncil, year: FinancialYear, settings: Settings
+) -> CouncilYear:
+    """The council's figures and status for the year, read with its ``council_code``;
+    ``settings`` are the deployment's (the targets of a council without settings of its own)."""
     from csc_complaints.quality.reconciliation import rejects_by_year
+    from csc_complaints.quality.reconciliation_record import load_recorded_years
     from csc_complaints.report.figures import load_year
 
     code = council.code
@@ -159,6 +170,11 @@ def read_council_year(engine: Engine, council: BenchmarkCouncil, year: Financial
     with engine.connect() as connection:
         published = connection.execute(sql("report", "published_year"), params).first()
     status = "no_data" if not figures.present else "final" if published else "draft"
+    restated = False
+    if status == "final":
+        recorded = load_recorded_years(engine, code, [year.label]).get(year.label)
+        rules = recorded.rules if recorded else ()
+        restated = any(rule.code == "RC07" and not rule.passed for rule in rules)
     values: dict[str, Value] = {}
     bases: dict[str, int | None] = {}
     if figures.present:
@@ -182,6 +198,10 @@ def read_council_year(engine: Engine, council: BenchmarkCouncil, year: Financial
         values["stage1_upheld_percent"] = _ratio(upheld, decisions)
         bases["stage1_upheld_percent"] = decisions
         values["ombudsman_maladministration"] = figures.headline("ombudsman_maladministration")
+    own = getattr(council, "settings", None) or settings
+    targets = {
+        m.name: int(getattr(own, m.target_setting)) for m in BENCHMARK_MEASURES if m.target_setting
+    }
     return CouncilYear(
         code=code,
         name=clean_text(council.name),
@@ -191,6 +211,8 @@ def read_council_year(engine: Engine, council: BenchmarkCouncil, year: Financial
         rejected_rows=rejected,
         values=values,
         bases=bases,
+        targets=targets,
+        restated=restated,
     )
 
 
@@ -248,7 +270,7 @@ def build_benchmark(
         raise ValueError("the benchmark needs at least one council")
     create_quality_schema(warehouse_engine)  # a warehouse not built yet: every council no_data
     rows = sorted(
-        (read_council_year(warehouse_engine, c, year) for c in councils),
+        (read_council_year(warehouse_engine, c, year, settings) for c in councils),
         key=lambda c: (c.short_name, c.code),
     )
     document = benchmark_document(year, rows, settings)
@@ -307,7 +329,7 @@ def councils_section(year: FinancialYear, councils: list[CouncilYear]) -> list[B
             (
                 c.name,
                 c.code,
-                words.text("status_cell", c.status, 0),
+                words.text("status_cell", c.status, 0, restated=c.restated),
                 str(c.rejected_rows),
                 words.text("not_given_cell")
                 if c.population_0_17 is None
@@ -358,19 +380,34 @@ def measure_section(
     with_figure = sum(c.values.get(name) is not None for c in councils)
     has_base = measure.kind != "count"
 
+    def own_target(council: CouncilYear) -> int | None:
+        """The council's target when it is not the deployment's (None: the same)."""
+        theirs = council.targets.get(name)
+        return theirs if target is not None and theirs not in (None, target) else None
+
+    def missing(council: CouncilYear) -> str | None:
+        """Why a council with figures has none for this measure (None: it has one)."""
+        if council.status == "no_data" or council.values.get(name) is not None:
+            return None
+        return "no_population" if name == "complaints_per_10000_children" else "not_measured"
+
     def shown(council: CouncilYear) -> str:
         value = council.values.get(name)
         if value is not None:
             return value_text(value, measure.kind)
-        if name == "complaints_per_10000_children" and council.status != "no_data":
-            return words.text("not_given_cell")
-        return words.text("no_figure_cell", council.status)
+        return words.text("no_figure_cell", council.status, missing(council))
 
     rows = []
     for council in order:
         cells = [
             council.name,
-            words.text("status_cell", council.status, council.rejected_rows),
+            words.text(
+                "status_cell",
+                council.status,
+                council.rejected_rows,
+                own_target(council),
+                council.restated,
+            ),
             shown(council),
         ]
         if has_base:
@@ -404,7 +441,16 @@ def measure_section(
     if with_figure:
         title = words.text("chart_title", heading, year.label)
         labels = tuple(
-            words.text("marked_name", c.short_name, c.status, c.rejected_rows) for c in order
+            words.text(
+                "marked_name",
+                c.short_name,
+                c.status,
+                c.rejected_rows,
+                missing(c),
+                own_target(c),
+                c.restated,
+            )
+            for c in order
         )
         values = tuple(
             None if c.values.get(name) is None else _plotted(c.values[name]) for c in order
@@ -430,7 +476,7 @@ def measure_section(
         )
     blocks.append(
         Table(
-            words.text("measure_caption", heading, year.label),
+            words.text("measure_caption", heading, year.label, measure.kind),
             tuple(words.text("measure_column", c, name) for c in columns),
             tuple(rows),
             numeric_from=2,
