@@ -22,6 +22,7 @@ from csc_complaints.report.benchmark import (
 
 from . import tagged_pdf
 from .benchmark_region import COUNCILS, DRAFT, EMPTY, PUBLISHED, REJECTED, YEAR, build_region
+from .test_tagged_pdf import _Html, _pdf_body
 
 TENTH = Decimal("0.1")
 
@@ -159,6 +160,21 @@ def test_the_pdf_and_html_mark_each_council_and_say_it_is_management_information
     assert note in cover
     assert not any("DRAFT" in text for page in pdf.artifact_text for text in page)
     assert any("management information" in t for page in pdf.artifact_text[1:] for t in page)
+
+    # As the annual report's (test_tagged_pdf): the structure tree reads as the HTML page, the
+    # figures carry the charts' text alternatives, and the PDF/UA-1 validator finds nothing.
+    page = _Html(first.html.read_text(encoding="utf-8"))
+    assert _pdf_body(pdf) == page.body
+    assert [f.alt for f in figures] == [alt for kind, alt in page.body if kind == "Figure"]
+    assert (
+        "Bar chart: Complaints received, 2019/20, councils ranked. Northbridge: " in figures[0].alt
+    )
+    assert "Westmarch (no data): no figure." in figures[0].alt
+    import page as validator
+
+    result = validator.validate_pdf(str(first.pdf), profile="ua1")
+    assert [f"{f.rule_id}: {f.message}" for f in result.failures] == []
+    assert result.is_compliant
 
 
 def test_a_warehouse_with_nothing_lists_every_council_as_no_data(new_sqlite_database, tmp_path):
