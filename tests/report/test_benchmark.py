@@ -140,7 +140,8 @@ def test_the_pdf_and_html_mark_each_council_and_say_it_is_management_information
     assert '<html lang="en-GB">' in html and 'class="is-draft"' not in html
     note = "Management information for the councils in this deployment."
     assert note in html and "Whether to publish it is their decision." in html
-    for marked in ("Eastmoor (draft)", "Southvale (draft, rows rejected)", "Northbridge"):
+    marks = ("Eastmoor (draft)", "Southvale (draft, rows rejected)", "Westmarch (no data)")
+    for marked in (*marks, "Eastmoor (draft, children not given)", "Northbridge:"):
         assert marked in html
     assert "Draft, one row rejected" in html and "No data" in html
     assert "'=Westmarch" not in html and "=Westmarch Council" in html  # quoted in the CSV only
