@@ -19,6 +19,10 @@ checks (``dq_rejects``) touching the year are counted and marked. No council is 
 It is management information for the councils in the deployment: never DRAFT-marked as a whole
 (each council's status is marked instead), and its cover says whether to publish is theirs to
 decide. Plain functions, no Airflow.
+
+Why one file of some 500 lines: as the monitoring pack's, the benchmark is small and read as a
+whole: its measures, the figures read per council, its sections and its CSV share the same few
+types (``BenchmarkMeasure``, ``CouncilYear``), and each part is short.
 """
 
 from __future__ import annotations
