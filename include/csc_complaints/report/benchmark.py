@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import statistics
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -248,7 +250,7 @@ def value_text(value: Value, kind: str) -> str:
 
 def build_benchmark(
     warehouse_engine: Engine,
-    councils,
+    councils: Iterable[BenchmarkCouncil],
     financial_year: str | FinancialYear,
     output_root: Path | str,
     settings: Settings,
@@ -266,8 +268,8 @@ def build_benchmark(
         else FinancialYear.parse(financial_year)
     )
     councils = list(councils)
-    codes = [c.code for c in councils]
-    repeated = sorted({code for code in codes if codes.count(code) > 1})
+    codes = Counter(c.code for c in councils)
+    repeated = sorted(code for code, n in codes.items() if n > 1)
     if repeated:
         raise ValueError(f"the benchmark lists each council once: {', '.join(repeated)} repeated")
     if not councils:
