@@ -20,7 +20,7 @@ complaint is held back.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -67,6 +67,8 @@ class Region:
     output: Path
     oracle: dict[str, dict]  # council code -> tests/oracle.py's stats of its own source
     engines: list
+    sources: dict = field(default_factory=dict)  # council code -> its source's engine
+    council_settings: dict = field(default_factory=dict)  # council code -> its Settings
 
     def dispose(self) -> None:
         for engine in self.engines:
@@ -120,6 +122,7 @@ def build_region(new_database, new_sqlite_database, root: Path, row_checks: bool
     output = root / "output"
     engines = [warehouse]
     oracle = {}
+    sources, settings_of = {}, {}
     for council in (PUBLISHED, DRAFT, REJECTED):
         url = new_sqlite_database()
         source = make_engine(url)
@@ -142,6 +145,7 @@ def build_region(new_database, new_sqlite_database, root: Path, row_checks: bool
         else:
             oracle[council.code] = expected_stats(url)
         settings = council_settings(base, council, output)
+        sources[council.code], settings_of[council.code] = source, settings
         run_id = f"region-{council.short_name.lower()}"
         run_extract(source, warehouse, settings, run_id)
         if row_checks or council is REJECTED:
@@ -150,4 +154,4 @@ def build_region(new_database, new_sqlite_database, root: Path, row_checks: bool
             run_row_checks(warehouse, settings, run_id, settings.output_path)
         build_warehouse(warehouse, settings, run_id)
     record_published_figures(warehouse, PUBLISHED.code, YEAR, "region-sign-off")
-    return Region(warehouse, base, output, oracle, engines)
+    return Region(warehouse, base, output, oracle, engines, sources, settings_of)

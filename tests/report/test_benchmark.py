@@ -234,3 +234,56 @@ def test_a_council_counted_against_its_own_target_or_restated_is_marked():
         "not measured",
         "",
     )
+
+
+def test_a_published_year_whose_figures_changed_is_final_and_marked_restated(
+    new_sqlite_database, tmp_path
+):
+    """After publication a complaint of the year is deleted in the source; the next extract,
+    build and reconciliation find the year restated (RC07): still final, marked restated."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select, update
+
+    from csc_complaints.extract import run_extract
+    from csc_complaints.quality import run_reconciliation
+    from csc_complaints.warehouse.build import build_warehouse
+    from csc_complaints_demo import models as m
+
+    region = build_region(new_sqlite_database, new_sqlite_database, tmp_path, row_checks=False)
+    try:
+        source = region.sources[PUBLISHED.code]
+        settings = region.council_settings[PUBLISHED.code]
+        complaints = m.Complaint.__table__
+        edited = datetime.now(UTC).replace(tzinfo=None, microsecond=0)  # after the first extract
+        with source.begin() as conn:
+            first = conn.execute(
+                select(complaints.c.complaint_id)
+                .where(complaints.c.received_date >= "2019-04-01")
+                .where(complaints.c.received_date <= "2020-03-31")
+                .where(complaints.c.deleted_at.is_(None))
+                .order_by(complaints.c.complaint_id)
+            ).first()
+            conn.execute(
+                update(complaints)
+                .where(complaints.c.complaint_id == first.complaint_id)
+                .values(deleted_at=edited, updated_at=edited)
+            )
+        run_extract(source, region.warehouse, settings, "restate")
+        build_warehouse(region.warehouse, settings, "restate")
+        run_reconciliation(region.warehouse, settings, "restate", [YEAR], settings.output_path)
+        result = build_benchmark(region.warehouse, COUNCILS, YEAR, region.output, region.settings)
+    finally:
+        region.dispose()
+    (published,) = [c for c in result.councils if c.code == PUBLISHED.code]
+    assert published.status == "final" and published.restated
+    assert (
+        published.values["complaints_received"]
+        == expected_figures(region.oracle[PUBLISHED.code], PUBLISHED.population_0_17)[
+            "complaints_received"
+        ]
+        - 1
+    )
+    html = unescape(result.html.read_text(encoding="utf-8"))
+    assert "Final, restated since publication" in html and "Northbridge (restated)" in html
+    assert {c.code for c in result.councils if c.restated} == {PUBLISHED.code}
