@@ -168,7 +168,9 @@ def drawing_for(chart: Chart, width: float, font: str = FONT, size: float = LABE
     bars.barWidth = bar_height
     bars.groupSpacing = gap
     bars.barSpacing = 0
-    top, step = _nice_max(max(max(v) for _, v in chart.series))
+    top, step = _nice_max(
+        max((v for _, values in chart.series for v in values if v is not None), default=0)
+    )
     bars.valueAxis.valueMin = 0
     bars.valueAxis.valueMax = top
     bars.valueAxis.valueStep = step
@@ -186,7 +188,7 @@ def drawing_for(chart: Chart, width: float, font: str = FONT, size: float = LABE
     bars.categoryAxis.labels.textAnchor = "end"
     bars.categoryAxis.labels.dx = -4 * scale
     bars.categoryAxis.labels.leading = size + scale
-    bars.barLabelFormat = "%d"
+    bars.barLabelFormat = chart.value_format
     bars.barLabels.fontName = font
     bars.barLabels.fontSize = size - scale
     bars.barLabels.boxAnchor = "w"
@@ -257,6 +259,7 @@ def split_to_fit(chart: Chart, width: float, max_height: float, font: str = FONT
             alt=chart.alt,
             category_title=chart.category_title,
             value_title=chart.value_title,
+            value_format=chart.value_format,
         )
         parts += split_to_fit(part, width, max_height, font)
     if len(parts) > 1:
@@ -269,6 +272,7 @@ def split_to_fit(chart: Chart, width: float, max_height: float, font: str = FONT
                 p.alt,
                 category_title=p.category_title,
                 value_title=p.value_title,
+                value_format=p.value_format,
             )
             for n, p in enumerate(parts, start=1)
         ]

@@ -104,6 +104,10 @@ class Chart:
     # The axes' titles: what the categories are (``Team``) and what is counted.
     category_title: str = ""
     value_title: str = ""
+    # How each bar's value is printed beside it: whole numbers (counts), or ``%.1f`` for a
+    # figure to one decimal place (the regional benchmark's percentages and rates). A value of
+    # None draws no bar (the benchmark's council with no figure, named in its category).
+    value_format: str = "%d"
 
 
 Block = Heading | Paragraph | Bullets | Texts | Table | Chart

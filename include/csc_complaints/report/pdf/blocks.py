@@ -71,6 +71,7 @@ def _printable_chart(chart: Chart) -> Chart:
         chart.style,
         printable(chart.category_title),
         printable(chart.value_title),
+        chart.value_format,
     )
 
 
