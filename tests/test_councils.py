@@ -93,6 +93,7 @@ def test_one_council_by_code_and_the_index_the_dags_map_over(tmp_path):
         ),
         (lambda t: t + 'council_code = "E06000998"\n', "key council_code: write code instead"),
         (lambda t: t + 'output_dir = "elsewhere"\n', "key output_dir is the deployment's"),
+        (lambda t: t + 'report_time = "07:00"\n', "key report_time is the deployment's"),
         (lambda t: t.replace("22500", "-3"), "population_0_17 -3 is not a number"),
         (lambda t: t.replace('"data@darlington.example"', '"nobody"'), "not an e-mail"),
         (lambda t: t + "[oops]\n", "unknown top-level keys oops"),

@@ -33,6 +33,7 @@ from pathlib import Path
 from csc_complaints.settings import (
     ENV_PREFIX,
     ONS_CODE,
+    SCHEDULE_SETTINGS,
     Settings,
     SettingsError,
     read_settings_values,
@@ -53,8 +54,15 @@ SET_BY_REGISTRY = {
     "council_name": "name",
     "council_short_name": "short_name",
 }
-# Shared by every council of the deployment: one output folder, one warehouse.
-DEPLOYMENT_ONLY = {"output_dir"}
+# Shared by every council of the deployment: one output folder, and the schedules of the DAGs
+# that serve every council (a DAG has one schedule; its timetable reads the deployment's).
+DEPLOYMENT_ONLY = {
+    "output_dir",
+    "report_day_of_april",
+    "report_time",
+    "timezone",
+    *SCHEDULE_SETTINGS,
+}
 # An Airflow connection id (letters, digits, _ - .).
 CONN_ID_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
@@ -206,7 +214,9 @@ def _council(table: dict, base: dict, where: dict[str, str], who: str) -> Counci
         if key in SET_BY_REGISTRY:
             problems.append(f"key {key}: write {SET_BY_REGISTRY[key]} instead")
         elif key in DEPLOYMENT_ONLY:
-            problems.append(f"key {key} is the deployment's, not a council's (settings.toml)")
+            problems.append(
+                f"key {key} is the deployment's, not a council's: set it in settings.toml"
+            )
         elif key not in names:
             problems.append(f"unknown key {key}")
     code = table.get("code")
