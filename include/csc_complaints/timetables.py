@@ -130,18 +130,39 @@ class FinancialYearTimetable(Timetable):
 
     # --- scheduling ---------------------------------------------------------------------------
 
+    # The period a run covers: a year here, a quarter in FinancialQuarterTimetable. The
+    # scheduling below is the same for both; only these say what a period is.
+
+    def _period_of_interval(self, schedule: ReportSchedule, start: datetime):
+        return schedule.year_of_interval(start)
+
+    def _period_for_manual_run(self, schedule: ReportSchedule, run_after: datetime):
+        return schedule.year_for_manual_run(run_after)
+
+    def _first_period_from(self, schedule: ReportSchedule, earliest: datetime):
+        return schedule.first_year_from(earliest)
+
+    def _last_period_ended_by(self, schedule: ReportSchedule, now: datetime):
+        return schedule.last_year_ended_by(now)
+
+    def _interval(self, schedule: ReportSchedule, period) -> tuple[datetime, datetime]:
+        return schedule.interval(period)
+
+    def _run_at(self, schedule: ReportSchedule, period) -> datetime:
+        return schedule.run_at(period)
+
     def info_for(self, year: FinancialYear, schedule: ReportSchedule | None = None) -> DagRunInfo:
-        """The run of one financial year: its interval and its April run time."""
+        """The run of one period (a financial year here): its interval and its run time."""
         schedule = schedule or self.schedule
-        start, end = schedule.interval(year)
+        start, end = self._interval(schedule, year)
         return DagRunInfo(
-            run_after=pendulum.instance(schedule.run_at(year)),
+            run_after=pendulum.instance(self._run_at(schedule, year)),
             data_interval=DataInterval(pendulum.instance(start), pendulum.instance(end)),
         )
 
     def infer_manual_data_interval(self, *, run_after: pendulum.DateTime) -> DataInterval:
         schedule = self.schedule
-        start, end = schedule.interval(schedule.year_for_manual_run(run_after))
+        start, end = self._interval(schedule, self._period_for_manual_run(schedule, run_after))
         return DataInterval(pendulum.instance(start), pendulum.instance(end))
 
     def next_dagrun_info(
@@ -152,19 +173,21 @@ class FinancialYearTimetable(Timetable):
     ) -> DagRunInfo | None:
         schedule = self.schedule
         if last_automated_data_interval is not None:
-            # The year after the last scheduled or backfilled one.
-            year = schedule.year_of_interval(last_automated_data_interval.start).next
+            # The period after the last scheduled or backfilled one.
+            period = self._period_of_interval(schedule, last_automated_data_interval.start).next
         elif restriction.earliest is None:
             return None  # no start_date: never scheduled
         else:
-            year = schedule.first_year_from(restriction.earliest)
+            period = self._first_period_from(schedule, restriction.earliest)
             if not restriction.catchup:
-                # Without catch-up only the latest year that has already ended is run.
-                latest_ended = schedule.last_year_ended_by(pendulum.now("UTC"))
-                year = max(year, latest_ended)
-        if restriction.latest is not None and year.start > schedule.local_date(restriction.latest):
+                # Without catch-up only the latest period that has already ended is run.
+                latest_ended = self._last_period_ended_by(schedule, pendulum.now("UTC"))
+                period = max(period, latest_ended)
+        if restriction.latest is not None and period.start > schedule.local_date(
+            restriction.latest
+        ):
             return None  # past the DAG's end_date (or the backfill's --to-date)
-        return self.info_for(year, schedule)
+        return self.info_for(period, schedule)
 
 
 class FinancialQuarterTimetable(FinancialYearTimetable):
@@ -208,39 +231,23 @@ class FinancialQuarterTimetable(FinancialYearTimetable):
             return schedule.quarter_of_interval(data_interval_start)
         return schedule.quarter_for_manual_run(run_after or pendulum.now("UTC"))
 
-    def quarter_info(self, quarter: FinancialQuarter, schedule: ReportSchedule) -> DagRunInfo:
-        start, end = schedule.quarter_interval(quarter)
-        return DagRunInfo(
-            run_after=pendulum.instance(schedule.quarter_run_at(quarter)),
-            data_interval=DataInterval(pendulum.instance(start), pendulum.instance(end)),
-        )
+    def _period_of_interval(self, schedule: ReportSchedule, start: datetime):
+        return schedule.quarter_of_interval(start)
 
-    def infer_manual_data_interval(self, *, run_after: pendulum.DateTime) -> DataInterval:
-        schedule = self.schedule
-        start, end = schedule.quarter_interval(schedule.quarter_for_manual_run(run_after))
-        return DataInterval(pendulum.instance(start), pendulum.instance(end))
+    def _period_for_manual_run(self, schedule: ReportSchedule, run_after: datetime):
+        return schedule.quarter_for_manual_run(run_after)
 
-    def next_dagrun_info(
-        self,
-        *,
-        last_automated_data_interval: DataInterval | None,
-        restriction: TimeRestriction,
-    ) -> DagRunInfo | None:
-        schedule = self.schedule
-        if last_automated_data_interval is not None:
-            quarter = schedule.quarter_of_interval(last_automated_data_interval.start).next
-        elif restriction.earliest is None:
-            return None
-        else:
-            quarter = schedule.first_quarter_from(restriction.earliest)
-            if not restriction.catchup:
-                # Without catch-up only the latest quarter that has already ended is run.
-                quarter = max(quarter, schedule.last_quarter_ended_by(pendulum.now("UTC")))
-        if restriction.latest is not None and quarter.start > schedule.local_date(
-            restriction.latest
-        ):
-            return None
-        return self.quarter_info(quarter, schedule)
+    def _first_period_from(self, schedule: ReportSchedule, earliest: datetime):
+        return schedule.first_quarter_from(earliest)
+
+    def _last_period_ended_by(self, schedule: ReportSchedule, now: datetime):
+        return schedule.last_quarter_ended_by(now)
+
+    def _interval(self, schedule: ReportSchedule, period) -> tuple[datetime, datetime]:
+        return schedule.quarter_interval(period)
+
+    def _run_at(self, schedule: ReportSchedule, period) -> datetime:
+        return schedule.quarter_run_at(period)
 
 
 class SettingCronTimetable(Timetable):
