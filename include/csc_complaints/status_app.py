@@ -34,6 +34,9 @@ from csc_complaints.status_links import REPORT_DAG, WAREHOUSE_DAG
 URL_PREFIX = "/complaints"
 APPROVAL_TASK = "approve_report"  # dags/complaints_annual_report.py's APPROVE_REPORT
 YEAR_TASK = "check_year_ready"  # dags/complaints_annual_report.py's CHECK_YEAR_READY
+# The report DAG runs them once per council, in its task group "council" (orchestration's
+# COUNCIL_GROUP): "council.approve_report"; runs from before it did are read too.
+COUNCIL_GROUP_PREFIX = "council."
 SOURCE_COMPARISON_DAG = "complaints_source_comparison"
 # A report DAG mapped over a council registry lists the councils in this task (its result: one
 # {"code": ...} per map index of the council's tasks).
@@ -80,6 +83,11 @@ def _approval(hitl, payload: Any, ti_state: str | None) -> dict[str, Any]:
     return {}
 
 
+def _both(task_id: str) -> tuple[str, str]:
+    """A report task's id in the council group, and as it was before the group."""
+    return (f"{COUNCIL_GROUP_PREFIX}{task_id}", task_id)
+
+
 def read_airflow_records(session, council_code: str) -> tuple[list[ReportRun], dict[str, str]]:
     """The annual report's runs with their sign-off, and the DAG of each pipeline run id.
 
@@ -100,16 +108,17 @@ def read_airflow_records(session, council_code: str) -> tuple[list[ReportRun], d
     for row in session.execute(
         select(XComModel.run_id, XComModel.task_id, XComModel.map_index, XComModel.value).where(
             XComModel.dag_id == REPORT_DAG,
-            XComModel.task_id.in_([YEAR_TASK, APPROVAL_TASK, COUNCILS_TASK]),
+            XComModel.task_id.in_([*_both(YEAR_TASK), *_both(APPROVAL_TASK), COUNCILS_TASK]),
             XComModel.key == "return_value",
         )
     ):
-        xcoms[(row.run_id, row.task_id, row.map_index)] = XComModel.deserialize_value(row)
+        task_id = row.task_id.removeprefix(COUNCIL_GROUP_PREFIX)
+        xcoms[(row.run_id, task_id, row.map_index)] = XComModel.deserialize_value(row)
     approvals: dict[str, dict[int, tuple[Any, str | None]]] = {}
     for ti, hitl in session.execute(
         select(TaskInstance, HITLDetail)
         .outerjoin(HITLDetail, HITLDetail.ti_id == TaskInstance.id)
-        .where(TaskInstance.dag_id == REPORT_DAG, TaskInstance.task_id == APPROVAL_TASK)
+        .where(TaskInstance.dag_id == REPORT_DAG, TaskInstance.task_id.in_(_both(APPROVAL_TASK)))
     ):
         approvals.setdefault(ti.run_id, {})[ti.map_index] = (hitl, ti.state)
     timetable = FinancialYearTimetable()
@@ -124,6 +133,8 @@ def read_airflow_records(session, council_code: str) -> tuple[list[ReportRun], d
                 entry = listed[map_index]
                 code = entry.get("code", code) if isinstance(entry, dict) else str(entry)
             year = xcoms.get((run.run_id, YEAR_TASK, map_index))
+            if isinstance(year, dict):  # a council's: {"financial_year", "code", ...}
+                year = year.get("financial_year")
             if not isinstance(year, str):
                 year = timetable.financial_year(run.data_interval_start, run.run_after).label
             payload = xcoms.get((run.run_id, APPROVAL_TASK, map_index))

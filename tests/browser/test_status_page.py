@@ -38,7 +38,7 @@ from tests.status_warehouse import (
 pytestmark = [pytest.mark.airflow, pytest.mark.postgres]
 
 REPORT_DAG = "complaints_annual_report"
-APPROVAL_TASK = "approve_report"
+APPROVAL_TASK = "council.approve_report"  # mapped per council: one council here, index 0
 STARTUP_TIMEOUT = 240
 RUN_TIMEOUT = 420
 APPROVAL_SETTLE_SECONDS = 5  # as tests/deployment/test_native_scheduler.py, for the same reason
@@ -187,7 +187,7 @@ def test_the_complaints_page_shows_each_years_state_to_signed_in_users_only(stac
 
     # --- 5. the Complaints Manager signs 2018/19 off ---------------------------------------------
     time.sleep(APPROVAL_SETTLE_SECONDS)
-    hitl = f"/dags/{REPORT_DAG}/dagRuns/{run_id}/taskInstances/{APPROVAL_TASK}/-1/hitlDetails"
+    hitl = f"/dags/{REPORT_DAG}/dagRuns/{run_id}/taskInstances/{APPROVAL_TASK}/0/hitlDetails"
     api.login("complaints_manager")
     api.request("PATCH", hitl, json={"chosen_options": ["Approve"], "params_input": {}})
 

@@ -79,14 +79,14 @@ def test_every_task_fails_fast_and_alerts_on_failure(dag_bag):
 
 
 def test_templates_name_task_ids_that_exist(dag_bag):
+    """The approval (a classic operator in the council group) reads its council's XComs."""
     dag = dag_bag.dags["complaints_annual_report"]
-    approve = dag.get_task("approve_report")
-    named = {
-        task_id
-        for task_id in dag.task_ids
-        if f"task_ids='{task_id}'" in approve.financial_year + approve.body
-    }
-    assert named == {"check_year_ready", "build_draft_report"}
+    approve = dag.get_task("council.approve_report")
+    templates = approve.financial_year + approve.council_code + approve.body
+    templates += approve.map_index_template
+    named = {task_id for task_id in dag.task_ids if f"task_ids='{task_id}'" in templates}
+    assert named == {"council.check_year_ready", "council.build_draft_report"}
+    assert templates.count("map_indexes=ti.map_index") == templates.count("xcom_pull(")
 
 
 def test_the_retry_delay_is_five_minutes_unless_make_run_shortens_it(monkeypatch):

@@ -6,7 +6,8 @@ and after, and no other), a PostgreSQL database of the test's own is the result 
 ``airflow celery worker`` processes, ``worker-a`` and ``worker-b``, run every task.
 
 1. The data engineer triggers the extract; the warehouse build follows from the staging Asset;
-   the 2019/20 report is backfilled and the Complaints Manager approves it through the REST API.
+   the 2019/20 report is backfilled and the Complaints Manager approves it through the REST API
+   (the council's mapped approval task; the report under ``<output>/<council_code>/2019-20/``).
 2. A change in the source, a second extract, and in the middle of its run one worker gets
    SIGTERM (its own process only): Celery's warm shutdown finishes what it is running and takes
    nothing more, and every task after that runs on the other worker (a task cut short would be
@@ -40,7 +41,7 @@ REDIS = ("127.0.0.1", 6379)
 WORKERS = ("worker-a", "worker-b")
 PIPELINE_DAGS = ("complaints_extract", "complaints_warehouse")
 REPORT_DAG = "complaints_annual_report"
-APPROVAL_TASK = "approve_report"
+APPROVAL_TASK = "council.approve_report"  # mapped per council (one council here)
 STARTUP_TIMEOUT = 240
 RUN_TIMEOUT = 360
 APPROVAL_SETTLE_SECONDS = 5
@@ -62,7 +63,9 @@ def _task_instances(api: ApiClient, dag_id: str, run_id: str) -> list[dict]:
 
 def _tries(api: ApiClient, ti: dict) -> list[dict]:
     """Every try of a task instance (the earlier ones from its history), with its hostname."""
-    path = f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/tries"
+    mapped = f"/{ti['map_index']}" if ti["map_index"] >= 0 else ""
+    path = f"/dags/{ti['dag_id']}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}"
+    path += f"{mapped}/tries"
     return api.get(path)["task_instances"]
 
 
@@ -195,16 +198,24 @@ def test_two_celery_workers_run_the_pipeline_and_one_stops_mid_run(stack):
     )
     run_id = report_run["dag_run_id"]
 
-    def awaiting_approval() -> str | None:
-        states = {t["task_id"]: t["state"] for t in _task_instances(api, REPORT_DAG, run_id)}
+    def awaiting_approval() -> dict | None:
+        """The council's approval task instance (a mapped one), once it waits for a person."""
+        tis = _task_instances(api, REPORT_DAG, run_id)
+        states = {t["task_id"]: t["state"] for t in tis}
         if any(s in ("failed", "upstream_failed", "up_for_retry") for s in states.values()):
             raise AssertionError(f"the report run failed: {states}")
-        state = states.get(APPROVAL_TASK)
-        return state if state in ("awaiting_input", "deferred") else None
+        approval = next((t for t in tis if t["task_id"] == APPROVAL_TASK), None)
+        waiting = approval and approval["state"] in ("awaiting_input", "deferred")
+        return approval if waiting else None
 
-    stack.wait_for("the report to wait for approval", awaiting_approval, timeout=RUN_TIMEOUT)
+    approval = stack.wait_for(
+        "the report to wait for approval", awaiting_approval, timeout=RUN_TIMEOUT
+    )
     time.sleep(APPROVAL_SETTLE_SECONDS)  # as in test_native_scheduler: let the deferral settle
-    hitl = f"/dags/{REPORT_DAG}/dagRuns/{run_id}/taskInstances/{APPROVAL_TASK}/-1/hitlDetails"
+    hitl = (
+        f"/dags/{REPORT_DAG}/dagRuns/{run_id}/taskInstances/{APPROVAL_TASK}/"
+        f"{approval['map_index']}/hitlDetails"
+    )
     api.login("complaints_manager")
     answer = api.request("PATCH", hitl, json={"chosen_options": ["Approve"], "params_input": {}})
     assert answer["responded_by"]["name"] == "complaints_manager", answer
@@ -214,7 +225,7 @@ def test_two_celery_workers_run_the_pipeline_and_one_stops_mid_run(stack):
         lambda: _finished(api, REPORT_DAG, run_id),
         timeout=RUN_TIMEOUT,
     )
-    final_pdf = stack.output / "2019-20" / "annual-report-2019-20.pdf"
+    final_pdf = stack.output / council / "2019-20" / "annual-report-2019-20.pdf"
     assert final_pdf.exists()
 
     # --- 2. a source change, a second extract, and one worker stopped in the middle ----------

@@ -1,19 +1,25 @@
 """The compose topology under the real scheduler, natively (this machine has no Docker engine).
 
 Scheduler, dag-processor, triggerer and api-server run as processes (LocalExecutor) on a fresh
-PostgreSQL metadata database, against a PostgreSQL source seeded with the reference dataset and
-a PostgreSQL warehouse, like ``docker-compose.yml``. The test acts as the data engineer does:
-through the REST API only.
+PostgreSQL metadata database, like ``docker-compose.yml``, serving two councils (a registry in
+``COMPLAINTS_COUNCILS_FILE``): Darlington, whose PostgreSQL source the init job seeds with the
+reference dataset, and Northmoor, a synthetic source of its own; one PostgreSQL warehouse. The
+test acts as the data engineer does: through the REST API only.
 
 1. It triggers ``complaints_extract``; the scheduler must start ``complaints_warehouse`` from the
-   staging Asset, which builds and reconciles the 2019/20 figures of the reference report.
+   staging Asset, which builds and reconciles the 2019/20 figures of both councils (each its own
+   source's).
 2. It backfills ``complaints_annual_report`` for 2019/20 (the operations guide's way to build a
-   past year); the run stops at the approval task with a DRAFT report, the Complaints Manager
-   approves it through the human-in-the-loop API, and the final report replaces the draft.
+   past year); each council's approval task (a mapped task, labelled with the council) stops
+   with a DRAFT report. Darlington's request names Darlington and only its approver (the
+   registry's ``approvers``) may answer it: the data engineer is refused, the Complaints Manager
+   approves it through the human-in-the-loop API, and Darlington's final report replaces its
+   draft. Nobody answers Northmoor's: its report stays a DRAFT, awaiting approval.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -23,9 +29,11 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from csc_complaints.db import make_engine
-from csc_complaints.settings import PROJECT_ROOT, load_settings
+from csc_complaints.settings import PROJECT_ROOT
 from csc_complaints.warehouse import schema as wh
+from tests.councils_harness import DARLINGTON, NORTHMOOR, seed_synthetic_source, write_registry
 from tests.deployment.native_stack import ApiClient, NativeStack, StackError, airflow_conn_uri
+from tests.oracle import expected_stats, stats_from_warehouse
 
 pytestmark = [pytest.mark.airflow, pytest.mark.postgres]
 
@@ -33,7 +41,13 @@ FIGURES = PROJECT_ROOT.parent / "shared" / "reference" / "figures-2019-20.yaml"
 FY = "2019/20"
 PIPELINE_DAGS = ("complaints_extract", "complaints_warehouse")
 REPORT_DAG = "complaints_annual_report"
-APPROVAL_TASK = "approve_report"
+APPROVAL_TASK = "council.approve_report"  # in the council task group, mapped per council
+PUBLISH_TASK = "council.publish_final_report"
+# Darlington's report may be signed off by the Complaints Manager only; Northmoor's by anyone.
+COUNCILS = (
+    dataclasses.replace(DARLINGTON, approvers=("complaints_manager",)),
+    NORTHMOOR,
+)
 COMPONENT_HEALTH = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 # Bounded waits (seconds) for 2 shared cores; a failure prints every process's log tail.
 STARTUP_TIMEOUT = 180
@@ -46,8 +60,16 @@ def _runs(api: ApiClient, dag_id: str) -> list[dict]:
 
 
 def _task_states(api: ApiClient, dag_id: str, run_id: str) -> dict[str, str | None]:
-    tasks = api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
-    return {t["task_id"]: t["state"] for t in tasks}
+    """Each task instance's state, a mapped one's under ``task_id[label]`` (its council's label,
+    ``map_index_template``; the map index until the task has run)."""
+    tasks = api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", limit=100)["task_instances"]
+    return {_ti_name(t): t["state"] for t in tasks}
+
+
+def _ti_name(ti: dict) -> str:
+    if ti["map_index"] < 0:
+        return ti["task_id"]
+    return f"{ti['task_id']}[{ti.get('rendered_map_index') or ti['map_index']}]"
 
 
 def _fail_fast(api: ApiClient, dag_id: str, run_id: str) -> dict[str, str | None]:
@@ -74,19 +96,28 @@ def _pdf_text(path: Path) -> str:
 @pytest.fixture
 def stack(tmp_path, new_postgres_database):
     """The running stack; every process is stopped when the test ends, whatever happened."""
-    source_url, warehouse_url, metadata_url = (new_postgres_database() for _ in range(3))
+    source_url, northmoor_url, warehouse_url, metadata_url = (
+        new_postgres_database() for _ in range(4)
+    )
+    seed_synthetic_source(northmoor_url, seed=21)
+    registry = write_registry(tmp_path / "councils.toml", list(COUNCILS))
     native = NativeStack(
         home=tmp_path / "airflow-home",
         metadata_url=metadata_url,
         connections={
-            "complaints_source": airflow_conn_uri(source_url),
+            DARLINGTON.source_conn_id: airflow_conn_uri(source_url),
+            NORTHMOOR.source_conn_id: airflow_conn_uri(northmoor_url),
             "complaints_warehouse": airflow_conn_uri(warehouse_url),
         },
-        extra_env={"COMPLAINTS_OUTPUT_DIR": str(tmp_path / "output")},
+        extra_env={
+            "COMPLAINTS_OUTPUT_DIR": str(tmp_path / "output"),
+            "COMPLAINTS_COUNCILS_FILE": str(registry),
+        },
         # The init job seeds the demo source with the reference dataset, as in the compose stack.
         demo_source_owner_url=source_url,
     )
     native.warehouse_url = warehouse_url
+    native.sources = {DARLINGTON.code: source_url, NORTHMOOR.code: northmoor_url}
     native.output = tmp_path / "output"
     native.init()
     native.start()
@@ -96,7 +127,7 @@ def stack(tmp_path, new_postgres_database):
         native.stop()
 
 
-def test_the_scheduler_runs_the_pipeline_and_the_report_is_signed_off_through_the_api(stack):
+def test_the_scheduler_runs_two_councils_and_one_report_is_signed_off_through_the_api(stack):
     api = ApiClient(stack)
     stack.wait_for(
         "the api-server to answer /api/v2/version",
@@ -163,14 +194,17 @@ def test_the_scheduler_runs_the_pipeline_and_the_report_is_signed_off_through_th
         ("complaints://warehouse/staging", "complaints_extract")
     }, events
 
-    # The reconciled stats of the reference year are in the warehouse.
+    # The reconciled stats of the reference year are in the warehouse, as each council's own
+    # source's figures.
+    for code, source_url in stack.sources.items():
+        assert stats_from_warehouse(stack.warehouse_url, code) == expected_stats(source_url), code
     expected = yaml.safe_load(FIGURES.read_text())["headlines"]
     warehouse = make_engine(stack.warehouse_url)
     with warehouse.connect() as conn:
         headlines = dict(
             conn.execute(
                 select(wh.stats_headlines.c.measure, wh.stats_headlines.c.value).where(
-                    wh.stats_headlines.c.council_code == load_settings().council_code,
+                    wh.stats_headlines.c.council_code == DARLINGTON.code,
                     wh.stats_headlines.c.financial_year == FY,
                 )
             ).all()
@@ -203,52 +237,90 @@ def test_the_scheduler_runs_the_pipeline_and_the_report_is_signed_off_through_th
     assert report_run["data_interval_start"].startswith("2019-03-31T23:00:00"), report_run
     assert report_run["data_interval_end"].startswith("2020-03-31T23:00:00"), report_run
 
-    def awaiting_approval() -> str | None:
-        state = _fail_fast(api, REPORT_DAG, run_id).get(APPROVAL_TASK)
-        return state if state in ("awaiting_input", "deferred") else None
+    approvals = {c.code: f"{APPROVAL_TASK}[{c.label}]" for c in COUNCILS}
 
-    stack.wait_for("the report run to wait for approval", awaiting_approval, timeout=RUN_TIMEOUT)
+    def awaiting_approval() -> dict | None:
+        """Both councils' approval tasks waiting for a person (each labelled with its council)."""
+        states = _fail_fast(api, REPORT_DAG, run_id)
+        waiting = {code: states.get(name) for code, name in approvals.items()}
+        return states if set(waiting.values()) <= {"awaiting_input", "deferred"} else None
+
+    stack.wait_for(
+        "both councils' reports to wait for approval", awaiting_approval, timeout=RUN_TIMEOUT
+    )
     # A person answers seconds after the request, not within the second the task deferred:
     # Airflow 3.3's scheduler may still be handling the deferring process's exit, and a
     # resumption that overtakes it is marked failed ("TI was not in a state where it could be
     # marked as running", seen once in a few runs here). Answer once the wait has settled.
     time.sleep(APPROVAL_SETTLE_SECONDS)
-    assert awaiting_approval(), "the approval task stopped waiting before anyone answered"
-    report_pdf = stack.output / "2019-20" / "annual-report-2019-20.pdf"
-    assert report_pdf.exists(), sorted(stack.output.rglob("*"))
-    draft = report_pdf.read_bytes()
-    assert "DRAFT" in _pdf_text(report_pdf)
+    assert awaiting_approval(), "an approval task stopped waiting before anyone answered"
+    pdfs = {
+        c.code: stack.output / c.code / "2019-20" / "annual-report-2019-20.pdf" for c in COUNCILS
+    }
+    for pdf in pdfs.values():
+        assert pdf.exists(), sorted(stack.output.rglob("*"))
+        assert "DRAFT" in _pdf_text(pdf)
+    draft = pdfs[DARLINGTON.code].read_bytes()
 
-    # The Complaints Manager (role "user", not admin) signs the report off through the API.
-    hitl_path = f"/dags/{REPORT_DAG}/dagRuns/{run_id}/taskInstances/{APPROVAL_TASK}/-1/hitlDetails"
-    detail = api.get(hitl_path)
-    assert "Approve" in detail["options"] and detail["response_received"] is False, detail
-    assert "2019/20" in detail["subject"], detail
+    # Each council's request is its own mapped task instance: the HITL API takes its map index.
+    every = api.get(f"/dags/{REPORT_DAG}/dagRuns/{run_id}/taskInstances", limit=100)
+    mapped = [t for t in every["task_instances"] if t["task_id"] == APPROVAL_TASK]
+    index = {t["rendered_map_index"]: t["map_index"] for t in mapped}
+    assert set(index) == {c.label for c in COUNCILS}, mapped
+
+    def hitl_path(council) -> str:
+        return (
+            f"/dags/{REPORT_DAG}/dagRuns/{run_id}/taskInstances/{APPROVAL_TASK}/"
+            f"{index[council.label]}/hitlDetails"
+        )
+
+    darlington, northmoor = (api.get(hitl_path(c)) for c in COUNCILS)
+    assert "Approve" in darlington["options"] and darlington["response_received"] is False
+    assert DARLINGTON.name in darlington["subject"] and "2019/20" in darlington["subject"]
+    assert NORTHMOOR.name in northmoor["subject"] and "2019/20" in northmoor["subject"]
+    assert [u["id"] for u in darlington["assigned_users"]] == ["complaints_manager"], darlington
+    assert not northmoor["assigned_users"], northmoor
+
+    # Only Darlington's approver may answer Darlington's request: not the data engineer.
+    answer = {"chosen_options": ["Approve"], "params_input": {}}
+    with pytest.raises(StackError, match="403"):
+        api.request("PATCH", hitl_path(DARLINGTON), json=answer)
+    # The Complaints Manager (role "user", not admin) signs Darlington's report off.
     api.login("complaints_manager")
-    response = api.request(
-        "PATCH", hitl_path, json={"chosen_options": ["Approve"], "params_input": {}}
-    )
+    response = api.request("PATCH", hitl_path(DARLINGTON), json=answer)
     assert response["responded_by"]["name"] == "complaints_manager", response
 
-    stack.wait_for(
-        "the approved report run to publish the final report",
-        lambda: _finished(api, REPORT_DAG, run_id),
-        timeout=RUN_TIMEOUT,
+    publish = {c.code: f"{PUBLISH_TASK}[{c.label}]" for c in COUNCILS}
+
+    def darlington_published() -> dict | None:
+        states = _fail_fast(api, REPORT_DAG, run_id)
+        return states if states.get(publish[DARLINGTON.code]) == "success" else None
+
+    states = stack.wait_for(
+        "Darlington's approved report to be published", darlington_published, timeout=RUN_TIMEOUT
     )
-    assert _task_states(api, REPORT_DAG, run_id) == {
-        "check_year_ready": "success",
-        "build_draft_report": "success",
-        APPROVAL_TASK: "success",
-        "publish_final_report": "success",
-    }
-    final = report_pdf.read_bytes()
+    assert states[approvals[DARLINGTON.code]] == "success"
+    # Northmoor's report waits for its own sign-off; Darlington's did not wait for it.
+    assert states[approvals[NORTHMOOR.code]] in ("awaiting_input", "deferred"), states
+    assert states.get(f"{PUBLISH_TASK}[{index[NORTHMOOR.label]}]") in (
+        None,
+        "scheduled",
+        "queued",
+    ), states
+    assert api.get(f"/dags/{REPORT_DAG}/dagRuns/{run_id}")["state"] == "running"
+    assert api.get(hitl_path(NORTHMOOR))["response_received"] is False
+
+    final_pdf = pdfs[DARLINGTON.code]
+    final = final_pdf.read_bytes()
     assert final != draft, "the final report did not replace the draft"
-    final_text = _pdf_text(report_pdf)
+    final_text = _pdf_text(final_pdf)
     assert "DRAFT" not in final_text
     assert "Approved by" in final_text  # the approver of the HITL response, on the cover
     assert "57" in final_text  # complaints received in 2019/20
-    leftovers = [p.name for p in report_pdf.parent.iterdir() if "draft" in p.name.lower()]
+    leftovers = [p.name for p in final_pdf.parent.iterdir() if "draft" in p.name.lower()]
     assert not leftovers, f"draft files left beside the final report: {leftovers}"
+    northmoor_text = _pdf_text(pdfs[NORTHMOOR.code])
+    assert "DRAFT" in northmoor_text and "Approved by" not in northmoor_text
 
 
 def test_a_failed_component_is_reported_with_its_log(tmp_path):

@@ -1,7 +1,11 @@
 """The sign-off step of the annual report: Airflow's human-in-the-loop approval, plus two rules.
 
+* Each council's report is signed off on its own (``council_code``, a template: see
+  ``dags/complaints_annual_report.py``): the request names the council and, when the registry
+  lists the council's ``approvers``, only they may answer it (HITL ``assigned_users``).
 * A year that cannot be signed off (rejected rows, failed critical rules, not reconciled) is not
-  even offered for approval: the task fails at once and says why, and the report stays a DRAFT.
+  even offered for approval: the council's task fails at once and says why, and its report stays
+  a DRAFT.
 * ``COMPLAINTS_AUTO_APPROVE=true`` (for ``make demo`` only) approves without a person and says
   so loudly in the task log. Never set it in production.
 * ``COMPLAINTS_REPORT_DRAFT_ONLY=true`` (for ``make run``, whose ``airflow dags test`` cannot
@@ -48,38 +52,51 @@ def sign_off_blockers(output_dir, financial_year: str, council_code: str) -> lis
     return read_reconciliation(output_dir, year, council_code).blocking_reasons()
 
 
-class ReportApprovalOperator(ApprovalOperator):
-    """Approve or reject the year's DRAFT report; refuses a year that cannot be signed off."""
+def assigned_users(approvers) -> list[dict[str, str]] | None:
+    """The HITL request's ``assigned_users`` for a council's registry ``approvers`` (Airflow
+    user ids, the user names of the auth manager); None, anyone allowed, when it lists none."""
+    return [{"id": user, "name": user} for user in approvers] or None
 
-    def __init__(self, *, financial_year: str, **kwargs: Any) -> None:
+
+class ReportApprovalOperator(ApprovalOperator):
+    """Approve or reject a council's DRAFT report of the year; refuses a year that cannot be
+    signed off; asks only the council's approvers when the registry names them."""
+
+    def __init__(self, *, financial_year: str, council_code: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.financial_year = financial_year
+        self.council_code = council_code
 
-    template_fields = (*ApprovalOperator.template_fields, "financial_year")
+    template_fields = (*ApprovalOperator.template_fields, "financial_year", "council_code")
 
     def execute(self, context):
+        from csc_complaints.councils import load_council
         from csc_complaints.orchestration import failing_fast
-        from csc_complaints.settings import load_settings
 
-        # Settings errors and a year that cannot be signed off fail at once (no retry).
+        # Registry or settings errors and a year that cannot be signed off fail at once.
         with failing_fast():
-            settings = load_settings()
-            blockers = sign_off_blockers(
-                settings.output_path, self.financial_year, settings.council_code
-            )
+            council = load_council(self.council_code)
+            blockers = sign_off_blockers(council.output_path, self.financial_year, council.code)
             if blockers:
                 raise YearCannotBeSignedOff(
-                    f"the {self.financial_year} report stays a DRAFT and cannot be approved: "
-                    + "; ".join(blockers)
+                    f"the {self.financial_year} report of {council.label} stays a DRAFT and "
+                    "cannot be approved: " + "; ".join(blockers)
                 )
+        # Set here, not at parse time: the DAG file never reads the registry.
+        self.assigned_users = assigned_users(council.approvers)
         if auto_approve_enabled():
             return self._auto_approve(context)
         if draft_only_enabled():
             from airflow.sdk.exceptions import AirflowSkipException
 
             raise AirflowSkipException(
-                f"{DRAFT_ONLY_VARIABLE}=true: the {self.financial_year} report was built as a "
-                "DRAFT and is left for a person to sign off in Airflow."
+                f"{DRAFT_ONLY_VARIABLE}=true: the {self.financial_year} report of "
+                f"{council.label} was built as a DRAFT and is left for a person to sign off in "
+                "Airflow."
+            )
+        if self.assigned_users:
+            self.log.info(
+                "only %s may sign off %s's report", ", ".join(council.approvers), council.label
             )
         return super().execute(context)
 
@@ -88,10 +105,11 @@ class ReportApprovalOperator(ApprovalOperator):
         banner = "!" * 78
         self.log.warning(banner)
         self.log.warning(
-            "AUTO-APPROVED: %s=true, so the %s annual report was approved WITHOUT a "
-            "person's sign-off. This is for the demo only; unset it in production.",
+            "AUTO-APPROVED: %s=true, so the %s annual report of council %s was approved "
+            "WITHOUT a person's sign-off. This is for the demo only; unset it in production.",
             AUTO_APPROVE_VARIABLE,
             self.financial_year,
+            self.council_code,
         )
         self.log.warning(banner)
         return self.execute_complete(
