@@ -72,6 +72,13 @@ nobody has approved yet, never holds back another council's.
    from the council's setting `sign_off_role`); the final files replace the draft in one
    rename, and the published figures are recorded (RC07 then warns on any later change to them).
 
+Then `build_regional_benchmark` (when every council's group has ended, whatever its outcome)
+writes the year's regional benchmark across the registry's councils to
+`<output>/benchmark/<YYYY-YY>/benchmark-<YYYY-YY>.pdf`, `.html` and `.csv`: management
+information for the councils, each shown with its report's status (final, draft, rows rejected,
+no data). A deployment of one council has no benchmark. `fail_run_if_a_council_failed` keeps
+the run red when any council's task failed (it runs only then; that task has alerted already).
+
 Past years: `airflow backfill create --dag-id {DAG_ID}
 --from-date 2018-04-01 --to-date 2019-04-01` (one run per financial year starting between
 the two dates). One year by hand: `airflow dags test {DAG_ID} 2019-04-01`.
@@ -118,9 +125,7 @@ def complaints_annual_report():
             from csc_complaints.report.build import check_year_ready as check
 
             registered = council_for_task(council)
-            # The run's data interval is the year (the timetable made it so).
-            run_after = getattr(dag_run, "run_after", None)
-            year = dag.timetable.financial_year(data_interval_start, run_after).label
+            year = _year_of_run(dag, dag_run, data_interval_start)
             readiness = check(engine_for(WAREHOUSE_CONN_ID), registered.settings, year)
             readiness.raise_if_not_ready()
             for blocker in readiness.sign_off_blockers:
@@ -197,7 +202,52 @@ def complaints_annual_report():
         draft >> approve_report
         publish_final_report(council, ready, approve_report.output)
 
-    for_each_council.expand(council=list_councils())
+    @task(trigger_rule="all_done")
+    @fail_fast
+    def build_regional_benchmark(
+        dag=None, dag_run=None, data_interval_start: pendulum.DateTime | None = None
+    ) -> str | None:
+        """The year's regional benchmark across every council of the registry, once every
+        council's report is published, left a draft or failed: each council shown with its
+        status, never left out. One council alone has nothing to be compared with."""
+        from csc_complaints.councils import load_councils
+        from csc_complaints.orchestration import engine_for
+        from csc_complaints.report.benchmark import build_benchmark
+        from csc_complaints.settings import load_settings
+
+        settings = load_settings()
+        councils = load_councils()
+        year = _year_of_run(dag, dag_run, data_interval_start)
+        if len(councils) < 2:
+            print(f"one council in the registry: no regional benchmark of {year}")
+            return None
+        result = build_benchmark(
+            engine_for(WAREHOUSE_CONN_ID), councils, year, settings.output_root, settings
+        )
+        for path in result.paths:
+            print(f"regional benchmark written: {path}")
+        return str(result.pdf)
+
+    @task(trigger_rule="one_failed")
+    @fail_fast
+    def fail_run_if_a_council_failed() -> None:
+        """Keep the run red when a council's task failed: the benchmark after the councils
+        succeeds whatever their outcome, and a run's state follows its last tasks."""
+        from csc_complaints.orchestration import CouncilTasksFailed
+
+        raise CouncilTasksFailed(
+            "a council's task of this run failed (its own alert and log say which and why)"
+        )
+
+    councils = for_each_council.expand(council=list_councils())
+    councils >> [build_regional_benchmark(), fail_run_if_a_council_failed()]
+
+
+def _year_of_run(dag, dag_run, data_interval_start) -> str:
+    """The financial year a run reports on: its data interval (the timetable made it the year),
+    or for a run without one, the year its ``run_after`` names."""
+    run_after = getattr(dag_run, "run_after", None)
+    return dag.timetable.financial_year(data_interval_start, run_after).label
 
 
 complaints_annual_report()

@@ -72,6 +72,11 @@ class QualityGateFailed(AirflowFailException):
     retry; the DQ/RC alert of the task before the gate has already said so."""
 
 
+class CouncilTasksFailed(AirflowFailException):
+    """A council's task of the run failed: keeps the run red after the tasks that run whatever
+    the councils' outcome (the regional benchmark). Each failed task has alerted itself."""
+
+
 @contextmanager
 def failing_fast() -> Iterator[None]:
     """Turn an error a retry cannot fix into ``FailedForGood``; let the rest through to
@@ -120,6 +125,9 @@ class TaskFailureNotifier(BaseNotifier):
         error = context.get("exception")
         if isinstance(error, QualityGateFailed):
             log.info("quality gate failed: already alerted by the DQ/RC alert, not sent again")
+            return
+        if isinstance(error, CouncilTasksFailed):
+            log.info("a council's task failed: already alerted by that task, not sent again")
             return
         ti = context["ti"]
         council = council_of_task(context)

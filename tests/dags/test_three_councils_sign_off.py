@@ -12,11 +12,14 @@ build and the 2019/20 annual report run for all three with ``COMPLAINTS_AUTO_APP
   and its final report never appears;
 * Darlington's and Northmoor's reports are signed off: the final PDFs are under
   ``<output>/<council_code>/2019-20/`` without the DRAFT mark;
-* every mapped task of the report shows its council's label.
+* every mapped task of the report shows its council's label;
+* the regional benchmark lists all three with their own figures and statuses (Eastbrook a draft
+  with its rejected row).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import sqlite3
 
@@ -81,8 +84,26 @@ def test_three_councils_each_signed_off_on_its_own(
 
     # Each council's figures are its own source's, counted by the oracle.
     without_complaint(sources[EASTBROOK], held_back)
-    for council, url in sources.items():
-        assert stats_from_warehouse(warehouse_url, council.code) == expected_stats(url), council
+    expected = {council: expected_stats(url) for council, url in sources.items()}
+    for council in sources:
+        assert stats_from_warehouse(warehouse_url, council.code) == expected[council], council
+
+    # The regional benchmark, built when every council's group had ended: all three, each with
+    # its own figures (the oracle's count of its own source) and its report's status.
+    benchmark = output / "benchmark" / "2019-20"
+    with (benchmark / "benchmark-2019-20.csv").open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert {r["council_code"] for r in rows} == {c.code for c in sources}
+    status = {r["council_code"]: r["status"] for r in rows}
+    assert status == {DARLINGTON.code: "final", NORTHMOOR.code: "final", EASTBROOK.code: "draft"}
+    value = {(r["council_code"], r["measure"]): r["value"] for r in rows}
+    for council in sources:
+        received = expected[council]["stats_headlines"][("2019/20", "complaints_received")]
+        assert value[(council.code, "complaints_received")] == str(received), council
+    assert value[(EASTBROOK.code, "rejected_rows")] == "1"
+    assert value[(DARLINGTON.code, "rejected_rows")] == "0"
+    assert (benchmark / "benchmark-2019-20.pdf").stat().st_size > 0
+    assert (benchmark / "benchmark-2019-20.html").exists()
 
     # Darlington and Northmoor are signed off; Eastbrook stays a DRAFT.
     for council in (DARLINGTON, NORTHMOOR):
@@ -124,3 +145,11 @@ def test_three_councils_each_signed_off_on_its_own(
     assert tasks[("build_draft_report", 2)] == (EASTBROOK.label, "success")
     assert tasks[("approve_report", 2)] == (EASTBROOK.label, "failed")
     assert tasks[("publish_final_report", 2)][1] == "upstream_failed"  # never ran: no label
+    with sqlite3.connect(
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].removeprefix("sqlite:///")
+    ) as db:
+        (benchmark_state,) = db.execute(
+            "SELECT state FROM task_instance WHERE dag_id = ? AND task_id = ?",
+            (REPORT_DAG, "build_regional_benchmark"),
+        ).fetchone()
+    assert benchmark_state == "success"
