@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,25 +199,31 @@ def validate_suite(
     scope: Scope | Sequence[Scope],
     run_name: str,
     output_dir: Path,
+    rewrite: Callable[[str], str] | None = None,
 ) -> SuiteRun:
     """Validate ``expectations/<suite_name>.json`` for ``scope``; build its Data Docs page.
 
     ``scope``: one scope (a dict) or several with the same columns; each is a row of the batch
     every rule joins, so a rule's rows must say which scope they belong to (the RC rules return
-    ``financial_year``) for the caller to tell the scopes apart.
+    ``financial_year``) for the caller to tell the scopes apart. ``rewrite``: applied to every
+    rule's query first (an incremental row check scopes them to ``dq_check_scope``).
     """
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     scopes = _scope_list(scope)
     rules = {rule.code: rule for rule in load_rules(suite_name)}
-    suite_dict = load_suite_dict(suite_name)
+    suite_dict = copy.deepcopy(load_suite_dict(suite_name))
+    if rewrite is not None:
+        for item in suite_dict["expectations"]:
+            kwargs = item["kwargs"]
+            kwargs["unexpected_rows_query"] = rewrite(kwargs["unexpected_rows_query"])
     context = _context(output_dir)
     label = _label(scopes)
     datasource = _add_datasource(context, warehouse_url)
     asset = datasource.add_query_asset(name=f"{suite_name}-{label}", query=scope_query(scopes))
     batch_definition = asset.add_batch_definition_whole_table(name="scope")
-    suite = context.suites.add(ExpectationSuite(**copy.deepcopy(suite_dict)))
+    suite = context.suites.add(ExpectationSuite(**suite_dict))
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{suite_name}-{label}", data=batch_definition, suite=suite)
     )
