@@ -1,4 +1,4 @@
-"""An incremental row check leaves ``dq_rejects`` exactly as a full check of the same data (issue 16).
+"""An incremental row check leaves ``dq_rejects`` as a full check of the same data (issue 16).
 
 Random sequences of source changes (hypothesis) on the quality tests' lax source: updates, new
 stage rows and complaints, soft deletions, rows that newly break a rule (a shared reference,
@@ -263,3 +263,33 @@ def test_a_corrected_row_leaves_the_rejects_and_the_rest_stay(pipeline):
     assert ("DQ06", "complaints", "1") not in keys
     assert ("DQ02", "feedback", "201") in keys
     assert any(r.code == "DQ02" and not r.passed for r in second.rules)
+
+
+def test_every_row_check_query_is_scoped_to_the_checked_rows():
+    from csc_complaints.quality.suites import DQ_SUITE, load_rules, scoped_to_checked_rows
+
+    for rule in load_rules(DQ_SUITE):
+        scoped = scoped_to_checked_rows(rule.query)
+        joins = rule.query.count("{batch} AS scope")
+        assert scoped.count("FROM dq_check_scope ck JOIN stg_") == joins, rule.code
+        assert scoped.count("{batch} AS scope") == joins, rule.code
+
+
+def test_a_row_check_reading_staging_otherwise_is_refused(tmp_path, monkeypatch):
+    import json
+
+    from csc_complaints.quality import suites
+
+    suite = json.loads(suites.suite_path(suites.DQ_SUITE).read_text(encoding="utf-8"))
+    query = suite["expectations"][0]["kwargs"]["unexpected_rows_query"]
+    suite["expectations"][0]["kwargs"]["unexpected_rows_query"] = query.replace(
+        "FROM stg_teams t JOIN {batch} AS scope", "FROM {batch} AS scope JOIN stg_teams t", 1
+    )
+    (tmp_path / f"{suites.DQ_SUITE}.json").write_text(json.dumps(suite), encoding="utf-8")
+    monkeypatch.setattr(suites, "EXPECTATIONS_DIR", tmp_path)
+    suites.load_suite_dict.cache_clear()
+    try:
+        with pytest.raises(suites.SuiteError, match="DQ01.*dq_check_scope"):
+            suites.load_suite_dict(suites.DQ_SUITE)
+    finally:
+        suites.load_suite_dict.cache_clear()

@@ -167,8 +167,7 @@ def fill_scope(conn: Connection, council: str, plan: CheckPlan) -> CheckPlan:
     conn.execute(sql(_STEP, "check_scope_clear"), params)
     conn.execute(
         sql(_STEP, "check_scope_changes"),
-        params
-        | {"after_change_id": plan.after_change_id, "up_to_change_id": plan.up_to_change_id},
+        params | {"after_change_id": plan.after_change_id, "up_to_change_id": plan.up_to_change_id},
     )
     if conn.execute(sql(_STEP, "check_scope_removed_stages"), params).scalar():
         conn.execute(sql(_STEP, "check_scope_clear"), params)
@@ -231,7 +230,9 @@ def record_check(conn: Connection, council: str, run_id: str, as_of: str, mode: 
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(dq_check_state).values(council_code=council, **values)
     conn.execute(stmt.on_conflict_do_update(index_elements=["council_code"], set_=values))
-    conn.execute(delete(dq_checked_references).where(dq_checked_references.c.council_code == council))
+    conn.execute(
+        delete(dq_checked_references).where(dq_checked_references.c.council_code == council)
+    )
     rows = [
         {"council_code": council, "source_table": t, "source_key": k, "row_hash": h}
         for (t, k), h in sorted(_reference_hashes(conn, council).items())

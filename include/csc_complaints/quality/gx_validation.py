@@ -32,6 +32,7 @@ from csc_complaints.quality.suites import load_rules, load_suite_dict
 log = logging.getLogger(__name__)
 
 DATA_DOCS_SITE = "complaints_quality"
+_VIEWS = "csc_complaints.quality.gx_docs_views"
 _SCOPE_VALUE = re.compile(r"^[A-Za-z0-9/_.\- ]{1,40}$")
 
 
@@ -140,7 +141,21 @@ def _context(output_dir: Path):
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(data_docs_dir(output_dir)),
                 },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "view": {"module_name": _VIEWS, "class_name": "CachedIndexPageView"},
+                },
+                # Each validation adds its own page and the index; it does not render the suite
+                # again (it is the same file every run: expectations/, docs/quality.md) nor look
+                # for profiling runs (there are none). Rendering a page costs about a second, and
+                # compiling GX's templates as much again: the views cache them (gx_docs_views).
+                "site_section_builders": {
+                    "expectations": "0",
+                    "profiling": "0",
+                    "validations": {  # merged into GX's own section config
+                        "view": {"module_name": _VIEWS, "class_name": "CachedPageView"}
+                    },
+                },
             }
         },
         analytics_enabled=False,
