@@ -24,7 +24,9 @@ The rows whose verdict can change with a changed row (``check_scope_*.sql``, in 
   team's stages, feedback and learning actions (DQ07).
 
 A change that cannot be followed row by row makes the check a full one (``CheckPlan.reason``):
-no check recorded for the council, another DQ suite or scope SQL (``definition``), a table's
+no check recorded for the council, no full check for a week (``FULL_CHECK_EVERY``: a stage row
+moved to another complaint leaves its old complaint and siblings unknown, so only a full check
+re-judges them), another DQ suite or scope SQL (``definition``), a table's
 first load (``*`` in the log), an as-of date earlier than the last check's, a stage row removed
 from staging (its complaint is unknown now), or changes used up unseen (above).
 """
@@ -33,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
@@ -51,6 +53,9 @@ from csc_complaints.warehouse.schema import (
 FULL = "full"
 INCREMENTAL = "incremental"
 _STEP = "quality"
+# A full check at least this often: the one change the scope cannot follow, a stage row moved to
+# another complaint (its old complaint and siblings are not known any more), is caught by it.
+FULL_CHECK_EVERY = timedelta(days=7)
 # Run in this order: each may bring in rows the next ones expand from.
 EXPANSIONS = (
     "check_scope_stage_complaints",
@@ -105,6 +110,8 @@ def plan_check(conn: Connection, council: str, as_of: str) -> CheckPlan:
         return CheckPlan(FULL, "no earlier row check of the council", up_to_change_id=latest)
     if state.definition != definition():
         return CheckPlan(FULL, "the DQ suite or the scope SQL changed", up_to_change_id=latest)
+    if datetime.now(UTC).replace(tzinfo=None) - state.full_checked_at > FULL_CHECK_EVERY:
+        return CheckPlan(FULL, "the weekly full check", up_to_change_id=latest)
     if as_of < state.as_of_date:
         return CheckPlan(
             FULL,
@@ -219,13 +226,18 @@ def record_check(conn: Connection, council: str, run_id: str, as_of: str, mode: 
     logged included: it decided them), the teams and issue categories, the as-of date."""
     from sqlalchemy.dialects import postgresql, sqlite
 
+    now = datetime.now(UTC).replace(tzinfo=None)
+    previous = conn.execute(
+        select(dq_check_state.c.full_checked_at).where(dq_check_state.c.council_code == council)
+    ).scalar()
     values = {
         "definition": definition(),
         "as_of_date": as_of,
         "change_id": _latest_change(conn, council),
-        "checked_at": datetime.now(UTC).replace(tzinfo=None),
+        "checked_at": now,
         "run_id": run_id,
         "mode": mode,
+        "full_checked_at": now if mode == FULL or previous is None else previous,
     }
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(dq_check_state).values(council_code=council, **values)

@@ -69,12 +69,17 @@ class RowCheckResult(RuleVerdicts):
 
     def summary(self) -> str:
         """A readable verdict, fit for a log line or an ``AirflowFailException`` message."""
+        checked = (
+            "every staged row checked"
+            if self.checked_rows is None
+            else f"{self.checked_rows} changed or dependent row(s) checked"
+        )
         if not self.failed_rules:
-            return f"row checks {self.council_code}: every DQ rule passed"
+            return f"row checks {self.council_code}: every DQ rule passed ({checked})"
         lines = [
             f"row checks {self.council_code}: {sum(self.rejected_counts.values())} rejected "
             f"row(s) kept out of the figures ({self.new_rejects} new, "
-            f"{self.resolved_rejects} resolved)"
+            f"{self.resolved_rejects} resolved; {checked})"
         ]
         lines += [rule.headline() for rule in self.failed_rules]
         if self.data_docs_page:

@@ -136,6 +136,7 @@ dq_check_state = Table(
     Column("checked_at", DateTime, nullable=False),  # UTC
     Column("run_id", String(250), nullable=False),
     Column("mode", String(12), nullable=False),  # "full" or "incremental"
+    Column("full_checked_at", DateTime, nullable=False),  # UTC, the last full check
     PrimaryKeyConstraint("council_code"),
 )
 
