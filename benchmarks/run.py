@@ -9,7 +9,7 @@ RSS is the peak of the process doing the work (``os.wait4``, as ``/usr/bin/time`
   build: ``steps.row_checks``, and everything together is ``pipeline_seconds``), against
   ``copy_floor_seconds``: PostgreSQL's COPY of the same source columns into the warehouse and
   nothing else, measured in the same run;
-* ``daily_cycle``: the whole daily chain (extract, row checks, incremental build,
+* ``daily_cycle``: the whole daily chain (extract, incremental row checks, incremental build,
   reconciliation) after a mixed 0.1% change (updates in the current and closed years, new
   complaints, deletions, rows that newly break a rule, rejected rows corrected), against the
   full pipeline of the same run;
@@ -431,6 +431,8 @@ def phase_daily_cycle(params: dict) -> dict:
         "rejected_rows": sum(checked.rejected_counts.values()),
         "new_rejects": checked.new_rejects,
         "resolved_rejects": checked.resolved_rejects,
+        "row_checks_mode": checked.mode,
+        "rows_checked": checked.checked_rows,
     }
 
 
@@ -828,6 +830,10 @@ def _daily_cycle(kept: dict, full_pipeline: float, config: BenchConfig, workdir:
         "rejected_rows": middle["rejected_rows"],
         "new_rejects": middle["new_rejects"],
         "resolved_rejects": middle["resolved_rejects"],
+        # The row checks validate the rows changed since the last check and those whose verdict
+        # can change with them (csc_complaints.quality.check_scope): how many, and in which mode.
+        "row_checks_mode": middle["row_checks_mode"],
+        "rows_checked": middle["rows_checked"],
     }
 
 

@@ -49,6 +49,10 @@ def test_creates_the_quality_tables_the_warehouse_and_the_view(warehouse):
         "dq_published_years": ["council_code", "financial_year"],
         "dq_reconciliations": ["council_code", "financial_year"],
         "dq_reconciliation_results": ["council_code", "financial_year", "rule_code"],
+        # the incremental row checks' bookkeeping (quality/check_scope.py)
+        "dq_check_state": ["council_code"],
+        "dq_check_scope": [],  # filled anew by each check: rows, no key
+        "dq_checked_references": ["council_code", "source_table", "source_key"],
     }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from csc_complaints.quality.suites import load_rules, load_suite_dict
 log = logging.getLogger(__name__)
 
 DATA_DOCS_SITE = "complaints_quality"
+_VIEWS = "csc_complaints.quality.gx_docs_views"
 _SCOPE_VALUE = re.compile(r"^[A-Za-z0-9/_.\- ]{1,40}$")
 
 
@@ -140,7 +141,21 @@ def _context(output_dir: Path):
                     "class_name": "TupleFilesystemStoreBackend",
                     "base_directory": str(data_docs_dir(output_dir)),
                 },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+                "site_index_builder": {
+                    "class_name": "DefaultSiteIndexBuilder",
+                    "view": {"module_name": _VIEWS, "class_name": "CachedIndexPageView"},
+                },
+                # Each validation adds its own page and the index; it does not render the suite
+                # again (it is the same file every run: expectations/, docs/quality.md) nor look
+                # for profiling runs (there are none). Rendering a page costs about a second, and
+                # compiling GX's templates as much again: the views cache them (gx_docs_views).
+                "site_section_builders": {
+                    "expectations": "0",
+                    "profiling": "0",
+                    "validations": {  # merged into GX's own section config
+                        "view": {"module_name": _VIEWS, "class_name": "CachedPageView"}
+                    },
+                },
             }
         },
         analytics_enabled=False,
@@ -199,25 +214,31 @@ def validate_suite(
     scope: Scope | Sequence[Scope],
     run_name: str,
     output_dir: Path,
+    rewrite: Callable[[str], str] | None = None,
 ) -> SuiteRun:
     """Validate ``expectations/<suite_name>.json`` for ``scope``; build its Data Docs page.
 
     ``scope``: one scope (a dict) or several with the same columns; each is a row of the batch
     every rule joins, so a rule's rows must say which scope they belong to (the RC rules return
-    ``financial_year``) for the caller to tell the scopes apart.
+    ``financial_year``) for the caller to tell the scopes apart. ``rewrite``: applied to every
+    rule's query first (an incremental row check scopes them to ``dq_check_scope``).
     """
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     scopes = _scope_list(scope)
     rules = {rule.code: rule for rule in load_rules(suite_name)}
-    suite_dict = load_suite_dict(suite_name)
+    suite_dict = copy.deepcopy(load_suite_dict(suite_name))
+    if rewrite is not None:
+        for item in suite_dict["expectations"]:
+            kwargs = item["kwargs"]
+            kwargs["unexpected_rows_query"] = rewrite(kwargs["unexpected_rows_query"])
     context = _context(output_dir)
     label = _label(scopes)
     datasource = _add_datasource(context, warehouse_url)
     asset = datasource.add_query_asset(name=f"{suite_name}-{label}", query=scope_query(scopes))
     batch_definition = asset.add_batch_definition_whole_table(name="scope")
-    suite = context.suites.add(ExpectationSuite(**copy.deepcopy(suite_dict)))
+    suite = context.suites.add(ExpectationSuite(**suite_dict))
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{suite_name}-{label}", data=batch_definition, suite=suite)
     )

@@ -1,10 +1,15 @@
 """Row checks (DQ rules) on what the extract just staged, and the quarantine of bad rows.
 
-``run_row_checks`` validates the ``dq_staging`` suite with GX for the council's staging, then
-writes every row a rule found to ``dq_rejects`` (one row per rule, table and key, with the
-complaint's reference so the complaints team can look it up; the run that first found it is
-kept) and deletes the rejects whose row no longer breaks the rule, so a row corrected in the
-source loads on the next build. The warehouse build leaves rejected rows out of the facts.
+``run_row_checks`` validates the ``dq_staging`` suite with GX, then writes every row a rule found
+to ``dq_rejects`` (one row per rule, table and key, with the complaint's reference so the
+complaints team can look it up; the run that first found it is kept) and deletes the rejects
+whose row no longer breaks the rule, so a row corrected in the source loads on the next build.
+The check is incremental (csc_complaints.quality.check_scope): GX validates the same rules on the
+rows that changed since the last check and the rows whose verdict can change with them
+(``dq_check_scope``, which every rule query then joins), and only the rejects of those rows are
+added or resolved; the first check of a council, or one after the suite changed, is a full one.
+The verdict (every rule's rejected rows) is read back from ``dq_rejects``, so it is the whole
+council's, as a full check would give it. The warehouse build leaves rejected rows out of the facts.
 It holds the council's extract lock (csc_complaints.locks): it reads staging and writes the
 rejects, so it waits for an extract or source comparison of the same council to finish.
 """
@@ -13,16 +18,24 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from csc_complaints.db import sql
 from csc_complaints.extract.rows import batched
 from csc_complaints.locks import EXTRACT, holding_council_lock
+from csc_complaints.quality.check_scope import (
+    CheckPlan,
+    fill_scope,
+    plan_check,
+    record_check,
+    scope_keys,
+)
 from csc_complaints.quality.gx_validation import validate_suite
 from csc_complaints.quality.results import (
     RejectedRow,
@@ -30,7 +43,7 @@ from csc_complaints.quality.results import (
     RuleVerdicts,
     row_check_result,
 )
-from csc_complaints.quality.suites import DQ_SUITE, load_rules
+from csc_complaints.quality.suites import DQ_SUITE, load_rules, scoped_to_checked_rows
 from csc_complaints.quality.tables import create_quality_schema
 from csc_complaints.settings import Settings
 from csc_complaints.warehouse.incremental import log_keys
@@ -51,15 +64,22 @@ class RowCheckResult(RuleVerdicts):
     new_rejects: int = 0  # rows rejected for the first time by this run
     resolved_rejects: int = 0  # rows no longer rejected (corrected in the source)
     data_docs_page: str | None = None
+    mode: str = "full"  # or "incremental": which rows GX validated (check_scope)
+    checked_rows: int | None = None  # rows in the incremental check's scope
 
     def summary(self) -> str:
         """A readable verdict, fit for a log line or an ``AirflowFailException`` message."""
+        checked = (
+            "every staged row checked"
+            if self.checked_rows is None
+            else f"{self.checked_rows} changed or dependent row(s) checked"
+        )
         if not self.failed_rules:
-            return f"row checks {self.council_code}: every DQ rule passed"
+            return f"row checks {self.council_code}: every DQ rule passed ({checked})"
         lines = [
             f"row checks {self.council_code}: {sum(self.rejected_counts.values())} rejected "
             f"row(s) kept out of the figures ({self.new_rejects} new, "
-            f"{self.resolved_rejects} resolved)"
+            f"{self.resolved_rejects} resolved; {checked})"
         ]
         lines += [rule.headline() for rule in self.failed_rules]
         if self.data_docs_page:
@@ -134,9 +154,16 @@ def complaint_references(
 
 
 def write_rejects(
-    engine: Engine, council_code: str, run_id: str, rejects: list[RejectedRow]
+    engine: Engine,
+    council_code: str,
+    run_id: str,
+    rejects: list[RejectedRow],
+    checked: set[tuple[str, str]] | None = None,
+    then: Callable[[Connection], None] | None = None,
 ) -> tuple[int, int]:
-    """Make ``dq_rejects`` hold exactly ``rejects`` for the council; (new, resolved) counts."""
+    """Make ``dq_rejects`` hold exactly ``rejects`` for the council's rows that were checked
+    (``checked``: (table, key) pairs; None: every row); (new, resolved) counts. The rejects of
+    rows outside ``checked`` are left as they are. ``then`` runs in the same transaction."""
     current = {(r.rule_code, r.source_table, r.source_key): r for r in rejects}
     with engine.begin() as conn:
         known = {
@@ -144,6 +171,7 @@ def write_rejects(
             for row in conn.execute(
                 sql("quality", "select_rejects"), {"council_code": council_code}
             )
+            if checked is None or (row.source_table, row.source_key) in checked
         }
         resolved = sorted(known - set(current))
         if resolved:
@@ -182,7 +210,32 @@ def write_rejects(
             council_code,
             ((table, key) for _, table, key in set(current).symmetric_difference(known)),
         )
+        if then is not None:
+            then(conn)
     return len(set(current) - known), len(resolved)
+
+
+def council_rejects(engine: Engine, council_code: str) -> dict[str, list[RejectedRow]]:
+    """Rule code -> the council's rejected rows now, as ``dq_rejects`` holds them."""
+    found: dict[str, list[RejectedRow]] = defaultdict(list)
+    with engine.connect() as conn:
+        for row in conn.execute(sql("quality", "select_rejects"), {"council_code": council_code}):
+            found[row.rule_code].append(
+                RejectedRow(
+                    row.rule_code, row.source_table, row.source_key, row.message, row.reference
+                )
+            )
+    return found
+
+
+def _plan(engine: Engine, council: str, as_of: str, full: bool) -> CheckPlan:
+    with engine.begin() as conn:
+        plan = plan_check(conn, council, as_of)
+        if full and not plan.full:
+            plan = CheckPlan("full", "a full check was asked for", 0, plan.up_to_change_id)
+        if not plan.full:
+            plan = fill_scope(conn, council, plan)
+    return plan
 
 
 @holding_council_lock(EXTRACT)
@@ -191,31 +244,59 @@ def run_row_checks(
     settings: Settings,
     run_id: str,
     output_dir: Path | str | None = None,
+    *,
+    full: bool = False,
 ) -> RowCheckResult:
-    """Validate the council's staging with the DQ suite and quarantine the rows it finds."""
+    """Validate the council's staging with the DQ suite and quarantine the rows it finds: the
+    rows changed since the last check and those whose verdict can change with them, or every
+    row (``full``, or when check_scope says the changes cannot be followed row by row)."""
     create_quality_schema(warehouse_engine)
     output = Path(output_dir) if output_dir is not None else settings.output_path
     council = settings.council_code
     as_of = extract_as_of_date(warehouse_engine, settings, run_id)
+    plan = _plan(warehouse_engine, council, as_of, full)
+    log.info("row checks %s: %s (%s)", council, plan.mode, plan.reason)
     url = warehouse_engine.url.render_as_string(hide_password=False)
     run = validate_suite(
-        url, DQ_SUITE, {"council_code": council, "as_of_date": as_of}, run_id, output
+        url,
+        DQ_SUITE,
+        {"council_code": council, "as_of_date": as_of},
+        run_id,
+        output,
+        rewrite=None if plan.full else scoped_to_checked_rows,
     )
 
-    rules: list[RuleResult] = []
-    all_rejects: list[RejectedRow] = []
     found = {code: _rejected_rows(code, outcome.rows) for code, outcome in run.outcomes.items()}
     references = complaint_references(
         warehouse_engine, council, [r for rejects in found.values() for r in rejects]
     )
+    checked_rejects: list[RejectedRow] = []
     for rule in load_rules(DQ_SUITE):
-        rejects = found[rule.code]
-        for reject in rejects:
+        for reject in found[rule.code]:
             reject.reference = references.get((reject.source_table, reject.source_key))
-        rules.append(row_check_result(rule, rejects, passed=run.outcomes[rule.code].success))
-        all_rejects += rejects
+            checked_rejects.append(reject)
 
-    new, resolved = write_rejects(warehouse_engine, council, run_id, all_rejects)
+    checked = None
+    if not plan.full:
+        with warehouse_engine.connect() as conn:
+            checked = scope_keys(conn, council)
+    new, resolved = write_rejects(
+        warehouse_engine,
+        council,
+        run_id,
+        checked_rejects,
+        checked,
+        then=lambda conn: record_check(conn, council, run_id, as_of, plan.mode),
+    )
+    # The verdict is the council's: the rows checked now and those whose rejects stand.
+    now = council_rejects(warehouse_engine, council) if checked is not None else found
+    rules: list[RuleResult] = []
+    all_rejects: list[RejectedRow] = []
+    for rule in load_rules(DQ_SUITE):
+        rejects = now.get(rule.code, [])
+        passed = run.outcomes[rule.code].success if checked is None else not rejects
+        rules.append(row_check_result(rule, rejects, passed=passed))
+        all_rejects += rejects
     result = RowCheckResult(
         council_code=council,
         run_id=run_id,
@@ -225,6 +306,8 @@ def run_row_checks(
         new_rejects=new,
         resolved_rejects=resolved,
         data_docs_page=run.data_docs_page,
+        mode=plan.mode,
+        checked_rows=plan.checked_rows if checked is not None else None,
     )
     log.info("%s", result.summary())
     return result

@@ -21,6 +21,12 @@ whose result cannot depend on the year (RC01 counts whole tables) says so with
 ``SELECT DISTINCT scope.council_code FROM {batch} AS scope``, so it runs once per council however
 many years the batch holds, and reconciliation reports its one result in every year.
 
+An incremental row check (csc_complaints.quality.check_scope) validates the same rules on the
+rows in ``dq_check_scope`` alone: ``scoped_to_checked_rows`` makes every
+``FROM stg_<table> <alias> JOIN {batch} AS scope`` of a DQ query start from the scope table and
+join the staged row by its key, so each rule reads the checked rows, not the whole staging. A DQ
+query must therefore reach the batch only in that form (checked when the suite is loaded).
+
 This module only reads JSON (no GX import), so the DAG files may import the package at parse
 time.
 """
@@ -47,6 +53,12 @@ _BIND_PARAMETER = re.compile(r"(?<![:\w]):[A-Za-z_]")
 _SCOPE_JOIN = "{batch} AS scope"
 _SCOPE_COLUMN = re.compile(r"\bscope\.([A-Za-z_]+)")
 _COUNCIL_BATCH = "SELECT DISTINCT scope.council_code FROM {batch} AS scope"
+# How every DQ query reads a staging table: joined to the batch on the council.
+_STAGED_FROM = re.compile(
+    r"FROM stg_([a-z_]+) ([a-z][a-z0-9_]*) JOIN \{batch\} AS scope "
+    r"ON scope\.council_code = \2\.council_code\b"
+)
+CHECK_SCOPE_TABLE = "dq_check_scope"
 
 
 class SuiteError(ValueError):
@@ -129,6 +141,12 @@ def load_suite_dict(name: str) -> dict:
             # GX aliases {batch} itself unless the query has a JOIN; ours always join the scope.
             raise SuiteError(f"{where}: the query must JOIN {_SCOPE_JOIN}")
         _check_placeholders(where, query)
+        if name == DQ_SUITE and len(_STAGED_FROM.findall(query)) != query.count(_SCOPE_JOIN):
+            raise SuiteError(
+                f"{where}: a row check reads the batch only as "
+                "FROM stg_<table> <alias> JOIN {batch} AS scope ON scope.council_code = "
+                "<alias>.council_code (so an incremental check can scope it to dq_check_scope)"
+            )
         compared_query = item["meta"].get("compared_query")
         if name == RC_SUITE and not compared_query:
             raise SuiteError(f"{where}: meta.compared_query (the figures it compares) is missing")
@@ -194,3 +212,29 @@ def rule_by_code(code: str) -> Rule:
         return _rules_by_code()[code]
     except KeyError:
         raise KeyError(f"{code!r} is not a rule of {DQ_SUITE} or {RC_SUITE}") from None
+
+
+def scoped_to_checked_rows(query: str) -> str:
+    """A DQ rule's query restricted to the rows of ``dq_check_scope`` (an incremental check).
+
+    Each ``FROM stg_<table> <alias> JOIN {batch} AS scope ON ...`` becomes
+    ``FROM dq_check_scope ck JOIN stg_<table> <alias> ON`` the scope row's table and key ``JOIN
+    {batch} AS scope ON ...``: the staged rows the rule reads are the checked ones, looked up by
+    key; what the rule says about them (its subqueries on other rows) is unchanged.
+    """
+    from csc_complaints.warehouse.schema import STAGING
+
+    def scoped(match: re.Match) -> str:
+        table, alias = match.group(1), match.group(2)
+        if table not in STAGING:
+            raise SuiteError(f"stg_{table} is not a staging table")
+        key = STAGING[table][1]
+        scope_column = "source_key" if table == "issue_categories" else "key_value"
+        return (
+            f"FROM {CHECK_SCOPE_TABLE} ck JOIN stg_{table} {alias} "
+            f"ON ck.source_table = '{table}' AND {alias}.council_code = ck.council_code "
+            f"AND {alias}.{key} = ck.{scope_column} "
+            f"JOIN {_SCOPE_JOIN} ON scope.council_code = {alias}.council_code"
+        )
+
+    return _STAGED_FROM.sub(scoped, query)

@@ -8,6 +8,9 @@
   the fingerprint of the stats it checked and every DQ and RC result. The warehouse's record of
   which years are reconciled: ``reconciliation.json`` is written from it, and rewritten from it
   when missing or stale (csc_complaints.quality.reconciliation_record).
+* ``dq_check_state`` / ``dq_check_scope`` / ``dq_checked_references``: what the last row check
+  saw (csc_complaints.quality.check_scope), so the next one checks only the rows that changed
+  since and the rows whose verdict can change with them.
 * the view ``stats_figures``: the stats tables flattened to (stats_table, figure, value); the
   one definition both storing and comparing published figures read.
 """
@@ -19,6 +22,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    Index,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
@@ -116,6 +120,49 @@ dq_reconciliation_results = Table(
     # and dates only, as in dq_rejects).
     Column("details", Text, nullable=False),
     PrimaryKeyConstraint("council_code", "financial_year", "rule_code"),
+)
+
+# One row per council whose staging was row-checked: what the check was run by and what it saw,
+# so the next check knows what changed since (csc_complaints.quality.check_scope).
+dq_check_state = Table(
+    "dq_check_state",
+    quality_metadata,
+    council_column(),
+    # sha256 of the DQ suite file and the scope SQL: a check by another definition is a full one.
+    Column("definition", String(64), nullable=False),
+    Column("as_of_date", String(10), nullable=False),  # DQ02's date in the last check
+    # etl_changed_rows.change_id of the last change the check saw (0: none).
+    Column("change_id", Integer, nullable=False),
+    Column("checked_at", DateTime, nullable=False),  # UTC
+    Column("run_id", String(250), nullable=False),
+    Column("mode", String(12), nullable=False),  # "full" or "incremental"
+    Column("full_checked_at", DateTime, nullable=False),  # UTC, the last full check
+    PrimaryKeyConstraint("council_code"),
+)
+
+# The rows an incremental row check validates, filled anew by each check (check_scope_*.sql):
+# every rule query of the DQ suite joins it (suites.scoped_to_checked_rows).
+dq_check_scope = Table(
+    "dq_check_scope",
+    quality_metadata,
+    council_column(),
+    Column("source_table", String(60), nullable=False),
+    Column("source_key", String(60), nullable=False),  # as dq_rejects.source_key
+    Column("key_value", Integer, nullable=True),  # the key as a number; NULL: issue categories
+    Index("ix_dq_check_scope_value", "council_code", "source_table", "key_value"),
+    Index("ix_dq_check_scope_key", "council_code", "source_table", "source_key"),
+)
+
+# The teams and issue categories as the last row check saw them (a hash per row): the extract
+# copies these small tables whole and logs none of their rows, so the next check compares them.
+dq_checked_references = Table(
+    "dq_checked_references",
+    quality_metadata,
+    council_column(),
+    Column("source_table", String(60), nullable=False),
+    Column("source_key", String(60), nullable=False),
+    Column("row_hash", String(64), nullable=False),  # sha256 of the staged row's values
+    PrimaryKeyConstraint("council_code", "source_table", "source_key"),
 )
 
 

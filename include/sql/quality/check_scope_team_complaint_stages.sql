@@ -1,0 +1,10 @@
+-- A team in scope (added, changed, removed since the last check) brings in the complaint stages that
+-- name it (DQ07: team that does not exist, or that DQ12 rejects).
+INSERT INTO dq_check_scope (council_code, source_table, source_key, key_value)
+SELECT DISTINCT r.council_code, 'complaint_stages', CAST(r.stage_id AS VARCHAR(60)), r.stage_id
+FROM dq_check_scope k
+JOIN stg_complaint_stages r ON r.council_code = k.council_code AND r.team_id = k.key_value
+WHERE k.council_code = :council_code AND k.source_table = 'teams'
+  AND NOT EXISTS (SELECT 1 FROM dq_check_scope e
+                  WHERE e.council_code = r.council_code AND e.source_table = 'complaint_stages'
+                    AND e.key_value = r.stage_id)
