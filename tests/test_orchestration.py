@@ -4,12 +4,14 @@ real SMTP server on loopback) and the gate that fails the task."""
 
 from __future__ import annotations
 
+import dataclasses
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from csc_complaints.councils import Council, load_councils
 from csc_complaints.db import make_engine
 from csc_complaints.extract import run_extract
 from csc_complaints.orchestration import (
@@ -101,22 +103,33 @@ def row_checks(new_sqlite_database, new_database, tmp_path):
         engine.dispose()
 
 
+def _council(*alert_emails: str) -> Council:
+    """The settings' council as the registry gives it, with its own alert recipients."""
+    (council,) = load_councils({})
+    return dataclasses.replace(council, alert_emails=alert_emails)
+
+
 def test_a_critical_failure_is_alerted_once_and_fails_the_gate(alert_inbox, row_checks):
     from airflow.sdk.exceptions import AirflowFailException
 
     result, warehouse = row_checks("UPDATE complaints SET channel = 'fax' WHERE complaint_id = 3")
-    verdict = check_and_alert(result, "complaints_extract", RUN_ID, warehouse)
+    council = _council("complaints@darlington.example")
+    verdict = check_and_alert(result, "complaints_extract", RUN_ID, warehouse, council)
     assert verdict == {"critical": True, "summary": result.summary()}
     assert "DQ06" in verdict["summary"]
     [(recipients, message)] = alert_inbox.messages
-    assert recipients == ["duty@council.example"]
+    # The deployment's recipients and the council's own.
+    assert recipients == ["duty@council.example", "complaints@darlington.example"]
+    assert council.code in message["Subject"]
     assert "DQ06" in message["Subject"]
     body = message.get_content()
     run_page = f"/dags/complaints_extract/runs/{quote(RUN_ID, safe='')}"
     assert f"Airflow run: https://airflow.council.example{run_page}" in body
 
     # The next run finds the same failure: the gate still fails, the alert is not sent again.
-    again = check_and_alert(result, "complaints_extract", "scheduled__2020-09-02", warehouse)
+    again = check_and_alert(
+        result, "complaints_extract", "scheduled__2020-09-02", warehouse, council
+    )
     assert again["critical"] is True
     assert len(alert_inbox.messages) == 1
     with pytest.raises(AirflowFailException, match="DQ06"):
@@ -125,7 +138,7 @@ def test_a_critical_failure_is_alerted_once_and_fails_the_gate(alert_inbox, row_
 
 def test_a_clean_result_sends_nothing_and_passes_the_gate(alert_inbox, row_checks, capsys):
     result, warehouse = row_checks()
-    verdict = check_and_alert(result, "complaints_extract", RUN_ID, warehouse)
+    verdict = check_and_alert(result, "complaints_extract", RUN_ID, warehouse, _council())
     assert verdict == {"critical": False, "summary": result.summary()}
     assert alert_inbox.messages == []
     fail_if_critical(verdict)  # nothing raised
