@@ -293,3 +293,32 @@ def test_a_row_check_reading_staging_otherwise_is_refused(tmp_path, monkeypatch)
             suites.load_suite_dict(suites.DQ_SUITE)
     finally:
         suites.load_suite_dict.cache_clear()
+
+
+def test_nothing_to_check_starts_no_validation_and_every_rule_passes(pipeline, monkeypatch):
+    """A council whose source did not change and which has no rejected row: no row is in the
+    scope, so Great Expectations is not started (a shared service's unchanged councils); the
+    next change is validated again."""
+    import csc_complaints.quality.row_checks as row_checks
+
+    p = pipeline()
+    p.extract("run-1")
+    assert run_row_checks(p.warehouse, p.settings, "run-1", p.output).mode == "full"
+    assert _rejects(p.warehouse) == set()
+
+    validations = []
+    real = row_checks.validate_suite
+    monkeypatch.setattr(
+        row_checks, "validate_suite", lambda *a, **k: validations.append(a) or real(*a, **k)
+    )
+    p.extract("run-2", now=EXTRACT_AT + timedelta(minutes=2))
+    quiet = run_row_checks(p.warehouse, p.settings, "run-2", p.output)
+    assert (quiet.mode, quiet.checked_rows, quiet.data_docs_page) == ("incremental", 0, None)
+    assert all(rule.passed for rule in quiet.rules) and quiet.new_rejects == 0
+    assert validations == []
+
+    _execute(p.source, BREAKS["bad_channel"], stamp=EXTRACT_AT + timedelta(minutes=3))
+    p.extract("run-3", now=EXTRACT_AT + timedelta(minutes=4))
+    found = run_row_checks(p.warehouse, p.settings, "run-3", p.output)
+    assert len(validations) == 1 and found.checked_rows > 0
+    assert ("DQ06", "complaints", "1") in {(r[0], r[1], r[2]) for r in _rejects(p.warehouse)}

@@ -256,17 +256,25 @@ def run_row_checks(
     as_of = extract_as_of_date(warehouse_engine, settings, run_id)
     plan = _plan(warehouse_engine, council, as_of, full)
     log.info("row checks %s: %s (%s)", council, plan.mode, plan.reason)
-    url = warehouse_engine.url.render_as_string(hide_password=False)
-    run = validate_suite(
-        url,
-        DQ_SUITE,
-        {"council_code": council, "as_of_date": as_of},
-        run_id,
-        output,
-        rewrite=None if plan.full else scoped_to_checked_rows,
-    )
-
-    found = {code: _rejected_rows(code, outcome.rows) for code, outcome in run.outcomes.items()}
+    if not plan.full and plan.checked_rows == 0:
+        # Nothing changed since the last check and no row is rejected (rejected rows are always
+        # in scope): every rule would validate no row. Great Expectations is not started for
+        # nothing: a shared service's councils whose sources did not change cost a query each.
+        log.info("row checks %s: no row to check since the last check", council)
+        found: dict[str, list[RejectedRow]] = {rule.code: [] for rule in load_rules(DQ_SUITE)}
+        data_docs_page = None
+    else:
+        url = warehouse_engine.url.render_as_string(hide_password=False)
+        run = validate_suite(
+            url,
+            DQ_SUITE,
+            {"council_code": council, "as_of_date": as_of},
+            run_id,
+            output,
+            rewrite=None if plan.full else scoped_to_checked_rows,
+        )
+        found = {code: _rejected_rows(code, o.rows) for code, o in run.outcomes.items()}
+        data_docs_page = run.data_docs_page
     references = complaint_references(
         warehouse_engine, council, [r for rejects in found.values() for r in rejects]
     )
@@ -294,6 +302,7 @@ def run_row_checks(
     all_rejects: list[RejectedRow] = []
     for rule in load_rules(DQ_SUITE):
         rejects = now.get(rule.code, [])
+        # A full check's verdict is GX's; an incremental one's, the council's rejects now.
         passed = run.outcomes[rule.code].success if checked is None else not rejects
         rules.append(row_check_result(rule, rejects, passed=passed))
         all_rejects += rejects
@@ -305,7 +314,7 @@ def run_row_checks(
         rejects=all_rejects,
         new_rejects=new,
         resolved_rejects=resolved,
-        data_docs_page=run.data_docs_page,
+        data_docs_page=data_docs_page,
         mode=plan.mode,
         checked_rows=plan.checked_rows if checked is not None else None,
     )
