@@ -143,7 +143,7 @@ def build_demo_sources(data_dir: Path = DATA_DIR) -> list[Path]:
     return paths
 
 
-def source_connections(env: dict[str, str], councils) -> list[str]:
+def source_connections(env: dict[str, str], councils, data_dir: Path = DATA_DIR) -> list[str]:
     """Point each council's source connection at its demo database when the environment does
     not define it (``AIRFLOW_CONN_<ID>``) and the demo database exists; return a line for each
     council whose connection comes from elsewhere (Airflow's metadata DB or secrets backend)."""
@@ -152,7 +152,7 @@ def source_connections(env: dict[str, str], councils) -> list[str]:
         variable = connection_variable(council.source_conn_id)
         if variable in env:
             continue
-        demo = demo_source_path(council.source_conn_id)
+        demo = demo_source_path(council.source_conn_id, data_dir)
         if demo.is_file():
             env[variable] = f"sqlite:///{demo}"
         else:
