@@ -262,16 +262,18 @@ def run_dags(
         for fy in sorted(financial_years)
         if not _report_pdf(council.output_path, fy).exists()
     ]
-    missing += [
+    missing_packs = [
         f"{council.short_name} {q.label}"
         for council in councils
         for q in quarters
         if not _pack_pdf(council.output_path, q).exists()
     ]
     console.print(f"Airflow's log: {shown(runner.log_path)} (VERBOSE=1 prints it)")
-    if stopped or failures or missing:
+    if stopped or failures or missing or missing_packs:
         problems = ([stopped] if stopped else []) + [f"{name} is red" for name in failures]
-        problems += [f"no report for {name}" for name in missing if not stopped]
+        if not stopped:
+            problems += [f"no report for {name}" for name in missing]
+            problems += [f"no monitoring pack for {name}" for name in missing_packs]
         raise SystemExit("FAILED: " + "; ".join(problems) + " (see above)")
     if approve == "auto":
         console.print("The reports were signed off automatically (the demo).")
