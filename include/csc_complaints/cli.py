@@ -289,12 +289,7 @@ def build_regional_benchmark(runner, env: dict[str, str], councils, financial_ye
     Nothing builds the benchmark yet: this step says so and claims nothing. The lead connects
     it here (the benchmark's DAG through ``runner.run``, or ``csc_complaints.report.benchmark``)
     and lists its files in the summary."""
-    output = Path(env["COMPLAINTS_OUTPUT_DIR"]) / "benchmark"
-    runner.console.print(
-        f"Regional benchmark of {len(councils)} council{'s' if len(councils) != 1 else ''}: "
-        f"not built (this command does not build it yet; it will go to {shown(output)}/)",
-        markup=False,
-    )
+    runner.console.print("Regional benchmark: not built (this command does not build it yet)")
     return []
 
 
@@ -319,7 +314,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     sub.add_parser("airflow-db", help="migrate the project's Airflow metadata database")
     demo = sub.add_parser("demo-source", help="(re)build the demo's source databases")
     demo.add_argument("--data-dir", type=Path, default=DATA_DIR)
-    run = sub.add_parser("run-dags", help="run extract, warehouse and report through Airflow")
+    run = sub.add_parser(
+        "run-dags",
+        help="run extract, warehouse and report through Airflow, for every council of the registry",
+    )
     run.add_argument("--fy", action="append", required=True, help="financial year, e.g. 2019/20")
     run.add_argument(
         "--packs",

@@ -184,7 +184,10 @@ def _print_council(console, warehouse, council, financial_years: Sequence[str]) 
             console.print("Held back: no source row (none of its rows is in dq_rejects).")
     output = council.output_path
     paths = output_paths(output, years)
-    console.print(f"[bold]Outputs[/] under {shown(output)}/:" if paths else "No outputs.")
+    # A path is never broken across lines (it is copied from the terminal).
+    console.print(
+        f"[bold]Outputs[/] under {shown(output)}/:" if paths else "No outputs.", soft_wrap=True
+    )
     for folder, names in _grouped(paths, output):
         console.print(f"  {folder}{', '.join(names)}", markup=False)
 
