@@ -25,6 +25,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from csc_complaints.councils import DEFAULT_SOURCE_CONN_ID
 from csc_complaints.dates import FinancialQuarter, FinancialYear
 from csc_complaints.run_summary import print_summary, shown
 from csc_complaints.settings import PROJECT_ROOT
@@ -34,7 +35,6 @@ DEMO_SOURCE = DATA_DIR / "demo-source.db"
 DEMO_WAREHOUSE = DATA_DIR / "demo-warehouse.db"
 # The demo's council registry (make demo passes it as COMPLAINTS_COUNCILS_FILE; only the demo).
 DEMO_COUNCILS_FILE = PROJECT_ROOT / "include" / "csc_complaints_demo" / "councils.toml"
-DEFAULT_SOURCE_CONN_ID = "complaints_source"
 
 
 def demo_source_path(conn_id: str, data_dir: Path = DATA_DIR) -> Path:
