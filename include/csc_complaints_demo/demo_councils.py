@@ -16,6 +16,7 @@ system.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -60,6 +61,8 @@ NORTHMOOR = GeneratorConfig(
     team_catalogue=NORTHMOOR_TEAMS,
     issue_weights=NORTHMOOR_ISSUES,
     escalation_rate_stage1_to_2=0.12,
+    # As at the end of 2019/20, as the reference dataset is: no row of a later year.
+    as_of=datetime(2020, 3, 31, 18, 0),
 )
 
 
