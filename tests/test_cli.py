@@ -249,18 +249,12 @@ def test_a_mapped_task_counts_when_any_council_instance_succeeded():
     assert [t.key for t in run.failed_tasks] == ["council.check_staged_rows[0]"]
 
 
-def _annual_report_maps_councils() -> bool:
-    """Whether complaints_annual_report runs once per council of the registry (issue 15, being
-    converted on another branch); until then it builds the deployment's council alone."""
-    text = (PROJECT_ROOT / "dags" / "complaints_annual_report.py").read_text()
-    return "COUNCIL_GROUP" in text or ".expand(" in text
-
-
 @pytest.mark.airflow
 def test_make_run_with_a_new_users_registry_of_two_councils(new_sqlite_database, tmp_path):
     """As a new user would: a registry of two councils, each reading its own SQLite source
     through its own AIRFLOW_CONN_*, one warehouse; `make run FY=2019/20` builds both councils'
-    figures (each equal to the oracle's count of its own source) and both reports."""
+    figures (each equal to the oracle's count of its own source), both reports and the
+    regional benchmark of the two."""
     councils = {
         "E06000901": ("Eastvale Council", "Eastvale", "complaints_source_eastvale", 11),
         "E06000902": ("Westdale Council", "Westdale", "complaints_source_westdale", 22),
@@ -292,15 +286,17 @@ def test_make_run_with_a_new_users_registry_of_two_councils(new_sqlite_database,
         assert stats_from_warehouse(warehouse_url, code) == expected_stats(sources[code]), code
         assert f"Outputs under {output / code}/:" in shown
         assert (output / code / "data-docs" / "index.html").exists()
-    assert "Regional benchmark: not built" in shown
+    assert f"Regional benchmark of 2 councils under {output / 'benchmark'}/:" in shown
     assert "[DAG TEST]" not in shown
 
-    if not _annual_report_maps_councils():
-        # Only the first council's report is built, and the command says the other's is not.
-        assert done.returncode != 0
-        assert "no report for Westdale 2019/20" in done.stderr, done.stderr[-3000:]
-        pytest.xfail("complaints_annual_report does not yet run once per council (issue 15)")
     assert done.returncode == 0, (shown + done.stderr)[-6000:]
     for code in councils:
         assert (output / code / "2019-20" / "annual-report-2019-20.pdf").exists(), code
+    # The regional benchmark of both, built by complaints_annual_report, and listed.
+    benchmark = output / "benchmark" / "2019-20"
+    for suffix in ("pdf", "html", "csv"):
+        assert (benchmark / f"benchmark-2019-20.{suffix}").is_file(), suffix
+    assert "2019-20/benchmark-2019-20.csv, benchmark-2019-20.html, benchmark-2019-20.pdf" in shown
+    csv_rows = (benchmark / "benchmark-2019-20.csv").read_text().splitlines()[1:]
+    assert {row.split(",")[0] for row in csv_rows} == set(councils)
     assert "The reports are DRAFTs" in shown

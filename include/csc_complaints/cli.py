@@ -248,8 +248,8 @@ def run_dags(
                         label=quarter.label,
                     )
                 )
-            runs += build_regional_benchmark(runner, env, councils, financial_years)
         print_summary(console, env, councils, financial_years)
+        benchmarks_missing = [] if stopped else print_benchmarks(console, councils, financial_years)
     finally:
         runner.close()
 
@@ -274,6 +274,7 @@ def run_dags(
         if not stopped:
             problems += [f"no report for {name}" for name in missing]
             problems += [f"no monitoring pack for {name}" for name in missing_packs]
+            problems += [f"no regional benchmark for {fy}" for fy in benchmarks_missing]
         raise SystemExit("FAILED: " + "; ".join(problems) + " (see above)")
     if approve == "auto":
         console.print("The reports were signed off automatically (the demo).")
@@ -281,16 +282,30 @@ def run_dags(
         console.print("The reports are DRAFTs: sign them off in Airflow (task approve_report).")
 
 
-def build_regional_benchmark(runner, env: dict[str, str], councils, financial_years) -> list:
-    """THE HOOK for the regional benchmark (issue 15), run after every council's years are
-    built: each year's benchmark across the councils of the registry, under
-    ``<output>/benchmark/<YYYY-YY>/``; returns the DAG runs it made (for the failures check).
-
-    Nothing builds the benchmark yet: this step says so and claims nothing. The lead connects
-    it here (the benchmark's DAG through ``runner.run``, or ``csc_complaints.report.benchmark``)
-    and lists its files in the summary."""
-    runner.console.print("Regional benchmark: not built (this command does not build it yet)")
-    return []
+def print_benchmarks(console, councils, financial_years: Sequence[str]) -> list[str]:
+    """The regional benchmark of each year (``<output>/benchmark/<YYYY-YY>/``), which
+    ``complaints_annual_report`` builds once every council's report has ended: its files, or
+    that it is missing. Returns the years whose benchmark is missing. A deployment of one
+    council has no benchmark (nothing to compare it with)."""
+    if len(councils) < 2:
+        return []
+    root = councils[0].settings.output_root / "benchmark"
+    missing, lines = [], []
+    for fy in sorted(financial_years):
+        slug = FinancialYear.parse(fy).slug
+        folder = root / slug
+        if not (folder / f"benchmark-{slug}.pdf").is_file():
+            missing.append(fy)
+            continue
+        files = sorted(p.name for p in folder.iterdir() if p.is_file())
+        lines.append(f"  {slug}/{', '.join(files)}")
+    heading = f"\n[bold]Regional benchmark[/] of {len(councils)} councils under {shown(root)}/:"
+    console.print(heading, soft_wrap=True)
+    for line in lines:
+        console.print(line, markup=False)
+    for fy in missing:
+        console.print(f"  {fy}: not built (complaints_annual_report's build_regional_benchmark)")
+    return missing
 
 
 def _report_pdf(council_output: Path, financial_year: str) -> Path:
