@@ -211,10 +211,8 @@ def run_dags(
     labels = [council.label for council in councils]
     runner = DagRunner(env, new_log_path(env), verbose=verbose, map_labels=labels)
     console = runner.console
-    console.print(
-        f"{len(councils)} council{'s' if len(councils) != 1 else ''}: "
-        + ", ".join(council.label for council in councils)
-    )
+    if len(councils) > 1:  # one council is named in the summary
+        console.print(f"{len(councils)} councils: " + ", ".join(labels))
     for note in connection_notes:
         console.print(f"  {note}", markup=False)
     if approve == "auto":
@@ -268,7 +266,7 @@ def run_dags(
         for q in quarters
         if not _pack_pdf(council.output_path, q).exists()
     ]
-    console.print(f"Airflow's log: {shown(runner.log_path)} (VERBOSE=1 prints it)")
+    console.print(f"Airflow's log: {shown(runner.log_path)} (VERBOSE=1 prints it)", soft_wrap=True)
     if stopped or failures or missing or missing_packs:
         problems = ([stopped] if stopped else []) + [f"{name} is red" for name in failures]
         if not stopped:
