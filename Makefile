@@ -38,13 +38,18 @@ node_modules/.installed: package.json package-lock.json
 airflow-db: install
 	@$(CLI) airflow-db
 
-## demo: build the demo source (reference dataset) and run the DAGs for 2018/19 and 2019/20,
-## and the quarterly monitoring packs of 2019/20's four quarters
+## demo: build the demo's two councils' sources (the reference council's reference dataset and
+## a synthetic second council, registered in DEMO_COUNCILS) and run the DAGs for 2018/19 and
+## 2019/20, and the quarterly monitoring packs of 2019/20's four quarters, for both
+DEMO_COUNCILS := $(CURDIR)/include/csc_complaints_demo/councils.toml
 demo: airflow-db
 	@$(CLI) demo-source
-	@$(CLI) run-dags --fy 2018/19 --fy 2019/20 --packs 2019/20 --approve auto $(RUN_DAGS_FLAGS)
+	@COMPLAINTS_COUNCILS_FILE=$(DEMO_COUNCILS) \
+	  $(CLI) run-dags --fy 2018/19 --fy 2019/20 --packs 2019/20 --approve auto $(RUN_DAGS_FLAGS)
 
-## run: the DAGs for FY against AIRFLOW_CONN_COMPLAINTS_SOURCE / _WAREHOUSE (demo DBs if unset)
+## run: the DAGs for FY, for every council of the registry (include/councils.toml or
+## COMPLAINTS_COUNCILS_FILE; without one, the council of include/settings.toml), against each
+## council's AIRFLOW_CONN_<source_conn_id> and AIRFLOW_CONN_COMPLAINTS_WAREHOUSE (demo DBs if unset)
 run: airflow-db
 	@$(CLI) run-dags --fy $(FY) --approve $(APPROVE) $(RUN_DAGS_FLAGS)
 

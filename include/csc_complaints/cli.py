@@ -1,12 +1,14 @@
 """Command line for the make targets: the demo source, the project's Airflow, DAG runs.
 
 - ``airflow-db``: migrate the project's Airflow metadata database;
-- ``demo-source``: (re)build the demo source database with the reference dataset;
+- ``demo-source``: (re)build the demo's source databases, one per council of the demo's
+  registry (``include/csc_complaints_demo/councils.toml``): the reference council's (the
+  reference dataset) and a second, synthetic council's;
 - ``run-dags --fy 2019/20 [--fy ...] [--packs 2019/20] [--verbose]``: extract, warehouse,
   annual reports and (``--packs``) the quarterly monitoring packs of a year's four quarters
-  through Airflow, chained as the scheduler chains them, then the figures, the rows held back
-  and every output; a line per DAG and task on the terminal, Airflow's own output in
-  ``.airflow/logs/run-dags/`` (``csc_complaints.dag_runs``);
+  through Airflow, for every council of the registry, chained as the scheduler chains them,
+  then each council's figures, rows held back and outputs; a line per DAG and task on the
+  terminal, Airflow's own output in ``.airflow/logs/run-dags/`` (``csc_complaints.dag_runs``);
 - ``airflow ARGS...``: any airflow command with the project's settings.
 
 Airflow's home, metadata database and logs live inside the project (``.airflow/``, git-ignored);
@@ -23,11 +25,30 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from csc_complaints.councils import DEFAULT_SOURCE_CONN_ID
 from csc_complaints.dates import FinancialQuarter, FinancialYear
+from csc_complaints.run_summary import print_summary, shown
 from csc_complaints.settings import PROJECT_ROOT
 
-DEMO_SOURCE = PROJECT_ROOT / "data" / "demo-source.db"
-DEMO_WAREHOUSE = PROJECT_ROOT / "data" / "demo-warehouse.db"
+DATA_DIR = PROJECT_ROOT / "data"
+DEMO_SOURCE = DATA_DIR / "demo-source.db"
+DEMO_WAREHOUSE = DATA_DIR / "demo-warehouse.db"
+# The demo's council registry (make demo passes it as COMPLAINTS_COUNCILS_FILE; only the demo).
+DEMO_COUNCILS_FILE = PROJECT_ROOT / "include" / "csc_complaints_demo" / "councils.toml"
+
+
+def demo_source_path(conn_id: str, data_dir: Path = DATA_DIR) -> Path:
+    """The demo database behind a source connection: ``complaints_source`` is
+    ``data/demo-source.db``, ``complaints_source_northmoor`` is
+    ``data/demo-source-northmoor.db``."""
+    suffix = conn_id.removeprefix(DEFAULT_SOURCE_CONN_ID).strip("_-.")
+    name = "demo-source" + (f"-{suffix.replace('_', '-')}" if suffix else "")
+    return data_dir / f"{name}.db"
+
+
+def connection_variable(conn_id: str) -> str:
+    """The environment variable that defines an Airflow connection."""
+    return f"AIRFLOW_CONN_{conn_id.upper()}"
 
 
 def airflow_environment(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -96,22 +117,51 @@ def report_logical_date(financial_year: str) -> str:
     return f"{year.start.isoformat()}T00:00:00+00:00"
 
 
-def build_demo_source(path: Path) -> None:
+def build_demo_sources(data_dir: Path = DATA_DIR) -> list[Path]:
+    """(Re)build a source database for each council of the demo's registry, at
+    ``demo_source_path`` of its connection; the paths written."""
+    from csc_complaints.councils import REGISTRY_FILE_VARIABLE, load_councils
     from csc_complaints.db import make_engine
-    from csc_complaints_demo.reference_data import build_reference_dataset
+    from csc_complaints_demo.demo_councils import build_demo_council_source
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-        stale.unlink(missing_ok=True)
-    engine = make_engine(f"sqlite:///{path}")
-    counts = build_reference_dataset(engine)
-    with engine.connect() as conn:
-        # Left as a council's file usually is (a rollback journal, not WAL), so the pipeline's
-        # read-only opening of it creates nothing beside it.
-        conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
-    engine.dispose()
-    rows = sum(counts.values())
-    print(f"demo source database {_shown(path)}: the reference dataset, {rows} rows")
+    councils = load_councils({**os.environ, REGISTRY_FILE_VARIABLE: str(DEMO_COUNCILS_FILE)})
+    data_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for council in councils:
+        path = demo_source_path(council.source_conn_id, data_dir)
+        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        engine = make_engine(f"sqlite:///{path}")
+        counts = build_demo_council_source(council.code, engine)
+        with engine.connect() as conn:
+            # Left as a council's file usually is (a rollback journal, not WAL), so the
+            # pipeline's read-only opening of it creates nothing beside it.
+            conn.exec_driver_sql("PRAGMA journal_mode=DELETE")
+        engine.dispose()
+        print(f"demo source database {shown(path)}: {council.label}, {sum(counts.values())} rows")
+        paths.append(path)
+    return paths
+
+
+def source_connections(env: dict[str, str], councils, data_dir: Path = DATA_DIR) -> list[str]:
+    """Point each council's source connection at its demo database when the environment does
+    not define it (``AIRFLOW_CONN_<ID>``) and the demo database exists; return a line for each
+    council whose connection comes from elsewhere (Airflow's metadata DB or secrets backend)."""
+    notes = []
+    for council in councils:
+        variable = connection_variable(council.source_conn_id)
+        if variable in env:
+            continue
+        demo = demo_source_path(council.source_conn_id, data_dir)
+        if demo.is_file():
+            env[variable] = f"sqlite:///{demo}"
+        else:
+            notes.append(
+                f"{council.label} reads connection {council.source_conn_id}: not in the "
+                f"environment ({variable}), so Airflow's metadata DB or secrets backend must "
+                "hold it"
+            )
+    return notes
 
 
 def quarter_logical_date(quarter: FinancialQuarter) -> str:
@@ -135,6 +185,7 @@ def run_dags(
     ``approve="auto"`` (the demo) signs the reports off without a person, and says so;
     ``approve="none"`` builds the DRAFT and skips the sign-off, which stays a person's job.
     """
+    from csc_complaints.councils import load_councils
     from csc_complaints.dag_runs import DagRunner, new_log_path
     from csc_complaints.orchestration import RETRY_DELAY_VARIABLE, STAGING_ASSET_TASK
     from csc_complaints.settings import SettingsError, load_settings
@@ -144,17 +195,26 @@ def run_dags(
         report_logical_date(fy)  # validate before anything runs
     quarters = [q for fy in sorted(set(packs)) for q in FinancialYear.parse(fy).quarters]
     try:  # before any database or Airflow run is touched
-        settings = load_settings(env)
+        load_settings(env)  # the deployment's
+        councils = load_councils(env)  # each council's: the deployment's and its own keys
     except SettingsError as exc:
-        raise SystemExit(f"{exc}\nFix the settings, then run again (nothing was run).") from None
+        raise SystemExit(
+            f"{exc}\nFix the settings or the council registry, then run again (nothing was run)."
+        ) from None
+    connection_notes = source_connections(env, councils)
     if approve == "auto":
         env["COMPLAINTS_AUTO_APPROVE"] = "true"
     else:
         env["COMPLAINTS_REPORT_DRAFT_ONLY"] = "true"
     # A transient fault is retried after seconds, not minutes: someone is waiting.
     env.setdefault(RETRY_DELAY_VARIABLE, "15")
-    runner = DagRunner(env, new_log_path(env), verbose=verbose)
+    labels = [council.label for council in councils]
+    runner = DagRunner(env, new_log_path(env), verbose=verbose, map_labels=labels)
     console = runner.console
+    if len(councils) > 1:  # one council is named in the summary
+        console.print(f"{len(councils)} councils: " + ", ".join(labels))
+    for note in connection_notes:
+        console.print(f"  {note}", markup=False)
     if approve == "auto":
         console.print(
             "[bold yellow]NOTE[/]: reports APPROVED AUTOMATICALLY (the demo: "
@@ -186,20 +246,33 @@ def run_dags(
                         label=quarter.label,
                     )
                 )
-        print_summary(console, env, settings, financial_years)
+        print_summary(console, env, councils, financial_years)
+        benchmarks_missing = [] if stopped else print_benchmarks(console, councils, financial_years)
     finally:
         runner.close()
 
     failures = [
         f"{run.dag_id}{' ' + run.label if run.label else ''}" for run in runs if not run.succeeded
     ]
-    output = Path(env["COMPLAINTS_OUTPUT_DIR"])
-    missing = [fy for fy in sorted(financial_years) if not _report_pdf(output, fy).exists()]
-    missing += [q.label for q in quarters if not _pack_pdf(output, q).exists()]
-    console.print(f"Airflow's log: {_shown(runner.log_path)} (VERBOSE=1 prints it)")
-    if stopped or failures or missing:
+    missing = [
+        f"{council.short_name} {fy}"
+        for council in councils
+        for fy in sorted(financial_years)
+        if not _report_pdf(council.output_path, fy).exists()
+    ]
+    missing_packs = [
+        f"{council.short_name} {q.label}"
+        for council in councils
+        for q in quarters
+        if not _pack_pdf(council.output_path, q).exists()
+    ]
+    console.print(f"Airflow's log: {shown(runner.log_path)} (VERBOSE=1 prints it)", soft_wrap=True)
+    if stopped or failures or missing or missing_packs:
         problems = ([stopped] if stopped else []) + [f"{name} is red" for name in failures]
-        problems += [f"no report for {fy}" for fy in missing if not stopped]
+        if not stopped:
+            problems += [f"no report for {name}" for name in missing]
+            problems += [f"no monitoring pack for {name}" for name in missing_packs]
+            problems += [f"no regional benchmark for {fy}" for fy in benchmarks_missing]
         raise SystemExit("FAILED: " + "; ".join(problems) + " (see above)")
     if approve == "auto":
         console.print("The reports were signed off automatically (the demo).")
@@ -207,9 +280,36 @@ def run_dags(
         console.print("The reports are DRAFTs: sign them off in Airflow (task approve_report).")
 
 
-def _report_pdf(output: Path, financial_year: str) -> Path:
+def print_benchmarks(console, councils, financial_years: Sequence[str]) -> list[str]:
+    """The regional benchmark of each year (``<output>/benchmark/<YYYY-YY>/``), which
+    ``complaints_annual_report`` builds once every council's report has ended: its files, or
+    that it is missing. Returns the years whose benchmark is missing. A deployment of one
+    council has no benchmark (nothing to compare it with)."""
+    if len(councils) < 2:
+        return []
+    root = councils[0].settings.output_root / "benchmark"
+    missing, lines = [], []
+    for fy in sorted(financial_years):
+        slug = FinancialYear.parse(fy).slug
+        folder = root / slug
+        if not (folder / f"benchmark-{slug}.pdf").is_file():
+            missing.append(fy)
+            continue
+        files = sorted(p.name for p in folder.iterdir() if p.is_file())
+        lines.append(f"  {slug}/{', '.join(files)}")
+    heading = f"\n[bold]Regional benchmark[/] of {len(councils)} councils under {shown(root)}/:"
+    console.print(heading, soft_wrap=True)
+    for line in lines:
+        console.print(line, markup=False)
+    for fy in missing:
+        console.print(f"  {fy}: not built (complaints_annual_report's build_regional_benchmark)")
+    return missing
+
+
+def _report_pdf(council_output: Path, financial_year: str) -> Path:
+    """A council's annual report: ``<output>/<council_code>/<YYYY-YY>/annual-report-...pdf``."""
     slug = FinancialYear.parse(financial_year).slug
-    return output / slug / f"annual-report-{slug}.pdf"
+    return council_output / slug / f"annual-report-{slug}.pdf"
 
 
 def _pack_pdf(output: Path, quarter: FinancialQuarter) -> Path:
@@ -219,100 +319,18 @@ def _pack_pdf(output: Path, quarter: FinancialQuarter) -> Path:
     return year_directory(output, quarter.year) / f"{pack_stem(quarter)}.pdf"
 
 
-def _shown(path: Path) -> str:
-    """A path as short as it can be said: relative to the working folder when under it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def print_summary(console, env: dict[str, str], settings, financial_years: Sequence[str]) -> None:
-    """The years' headline figures, the rows held back by rule, and every output file."""
-    from airflow.sdk import Connection
-
-    from csc_complaints.db import make_engine, sqlalchemy_url
-    from csc_complaints.run_summary import describe_held_back, output_paths, read_warehouse
-
-    years = sorted(financial_years)
-    council = settings.council_code
-    uri = env.get("AIRFLOW_CONN_COMPLAINTS_WAREHOUSE")
-    read = None
-    if uri:  # else it lives in a secrets backend or the metadata DB: nothing to show here
-        url = sqlalchemy_url(Connection.from_uri(uri, conn_id="complaints_warehouse"))
-        warehouse = make_engine(url, read_only=True)  # never creates a missing warehouse
-        read = read_warehouse(warehouse, council, years)
-        warehouse.dispose()
-    console.print()
-    if read is None:
-        console.print(f"No figures: the warehouse of council {council} has not been built.")
-    else:
-        figures, held_back = read
-        measures = sorted({m for year in figures.values() for m in year})
-        if measures:
-            heading = f"Headline figures (council {council})".ljust(32)
-            console.print(f"[bold]{heading}[/]" + "".join(f"{year:>9}" for year in years))
-            for measure in measures:
-                values = "".join(f"{figures.get(y, {}).get(measure, '-'):>9}" for y in years)
-                console.print(f"  {measure:<30}{values}")
-        for year in years:
-            if year not in figures:
-                console.print(f"{year}: no figures in the warehouse for council {council}")
-        if held_back:
-            console.print(
-                f"\n[bold]Held back[/]: {len(held_back)} source row(s) kept out of the figures "
-                "until corrected:"
-            )
-            for heading, rows in describe_held_back(held_back):
-                # The rule's wording is cut to the line; the rows are never cut.
-                console.print(f"  {heading}", markup=False, no_wrap=True, overflow="ellipsis")
-                console.print(f"      {rows}", markup=False)
-        else:
-            console.print("Held back: no source row (dq_rejects is empty).")
-    output = Path(env["COMPLAINTS_OUTPUT_DIR"])
-    paths = output_paths(output, years)
-    console.print(f"\n[bold]Outputs[/] under {_shown(output)}:" if paths else "\nNo outputs.")
-    for folder, names in _grouped(paths, output):
-        console.print(f"  {folder}{', '.join(names)}", markup=False)
-
-
-# A folder of more CSV files than this (the open data) is shown as its README, its metadata and
-# a count of its CSV files, which the README lists, so the summary still fits on one screen.
-CSV_FILES_LISTED = 4
-
-
-def _grouped(paths: Sequence[Path], root: Path) -> list[tuple[str, list[str]]]:
-    """Files grouped by folder (relative to ``root``), one line per folder; the same file in
-    several formats as ``name.{html,pdf}``; a folder of many CSV files as their count."""
-    groups: dict[str, dict[str, list[str]]] = {}
-    for path in paths:
-        relative = path.relative_to(root)
-        folder = "" if len(relative.parts) == 1 else f"{relative.parent}/"
-        groups.setdefault(folder, {}).setdefault(relative.stem, []).append(relative.suffix)
-    grouped = []
-    for folder, stems in groups.items():
-        names = [
-            stem
-            + (suffixes[0] if len(suffixes) == 1 else f".{{{','.join(s[1:] for s in suffixes)}}}")
-            for stem, suffixes in stems.items()
-        ]
-        csv_files = [name for name in names if name.endswith(".csv")]
-        if len(csv_files) > CSV_FILES_LISTED:
-            names = [name for name in names if name not in csv_files]
-            names.append(f"{len(csv_files)} CSV files")
-        grouped.append((folder, names))
-    return grouped
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     # Anything below that imports Airflow reads its configuration then: the project's first.
     os.environ.update(airflow_environment())
     parser = argparse.ArgumentParser(prog="python -m csc_complaints.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("airflow-db", help="migrate the project's Airflow metadata database")
-    demo = sub.add_parser("demo-source", help="(re)build the demo source database")
-    demo.add_argument("--path", type=Path, default=DEMO_SOURCE)
-    run = sub.add_parser("run-dags", help="run extract, warehouse and report through Airflow")
+    demo = sub.add_parser("demo-source", help="(re)build the demo's source databases")
+    demo.add_argument("--data-dir", type=Path, default=DATA_DIR)
+    run = sub.add_parser(
+        "run-dags",
+        help="run extract, warehouse and report through Airflow, for every council of the registry",
+    )
     run.add_argument("--fy", action="append", required=True, help="financial year, e.g. 2019/20")
     run.add_argument(
         "--packs",
@@ -337,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "airflow-db":
         migrate_metadata_db()
     elif args.command == "demo-source":
-        build_demo_source(args.path)
+        build_demo_sources(args.data_dir)
     elif args.command == "run-dags":
         run_dags(args.fy, args.approve, verbose=args.verbose, packs=args.packs)
     elif args.command == "airflow":

@@ -23,7 +23,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.markup import escape
 
-_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)")
+# A mapped task (one per council) says its map index; an unmapped one says -1 or nothing.
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(\S+)(?: map_index=(-?\d+))?")
 _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(\S+)")
 _NEW_STATE = re.compile(r"Task instance state updated\b.*\bnew_state=(\w+)")
 _WAITING = "No tasks to run. unrunnable tasks"
@@ -44,6 +45,16 @@ class TaskOutcome:
     state: str = "running"
     seconds: float = 0.0
     error: str | None = None
+    map_index: int = -1  # a mapped task's instance (the council's place in the registry)
+
+    @property
+    def key(self) -> str:
+        return self.task_id if self.map_index < 0 else f"{self.task_id}[{self.map_index}]"
+
+    def is_task(self, task_id: str) -> bool:
+        """``task_id`` names this task, with or without its task group
+        (``check_staged_rows`` is ``council.check_staged_rows``)."""
+        return task_id in (self.task_id, self.task_id.rsplit(".", 1)[-1])
 
 
 @dataclass
@@ -62,8 +73,9 @@ class DagRunOutcome:
         return self.state == "success" and self.exit_code == 0
 
     def task_succeeded(self, task_id: str) -> bool:
-        task = self.tasks.get(task_id)
-        return task is not None and task.state == "success"
+        """The task (any of its mapped instances: any council's) succeeded; as under the
+        scheduler, where each council's instance updates the task's outlet assets."""
+        return any(t.is_task(task_id) and t.state == "success" for t in self.tasks.values())
 
     @property
     def failed_tasks(self) -> list[TaskOutcome]:
@@ -73,10 +85,20 @@ class DagRunOutcome:
 class DagRunner:
     """Runs ``airflow`` commands with the project's environment, quietly, into one log file."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, *, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_path: Path,
+        *,
+        verbose: bool = False,
+        map_labels: Sequence[str] = (),
+    ) -> None:
         self.env = env
         self.log_path = log_path
         self.verbose = verbose
+        # What a mapped task's line names it by: the council of each map index, in registry
+        # order (the DAGs map over list_councils, which lists the registry in order).
+        self.map_labels = list(map_labels)
         self.console = Console(highlight=False, soft_wrap=False)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log: TextIO = log_path.open("a", encoding="utf-8")
@@ -123,7 +145,8 @@ class DagRunner:
             self._echo(line)
             text = line.rstrip("\n")
             if match := _TASK_START.search(text):  # a task's first attempt, or a retry
-                current = outcome.tasks[match.group(1)] = TaskOutcome(match.group(1))
+                current = TaskOutcome(match.group(1), map_index=int(match.group(2) or -1))
+                outcome.tasks[current.key] = current
                 started, errors, callback_trouble, waiting_told = time.monotonic(), [], False, False
             elif current is not None and (match := _NEW_STATE.search(text)):
                 current.state = match.group(1)
@@ -156,7 +179,11 @@ class DagRunner:
 
     def _print_task(self, task: TaskOutcome) -> None:
         symbol = _SYMBOLS.get(task.state, "[red]✗[/]")
-        line = f"  {symbol} {escape(task.task_id):<28} {task.seconds:5.1f} s"
+        line = f"  {symbol} {escape(task.task_id):<30} {task.seconds:5.1f} s"
+        if task.map_index >= 0:
+            labels = self.map_labels
+            label = labels[task.map_index] if task.map_index < len(labels) else task.map_index
+            line += f"  {escape(str(label))}"
         if task.state not in ("success",):
             line += f"  {escape(task.state)}"
         self.console.print(line)

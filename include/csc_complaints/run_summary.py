@@ -1,5 +1,6 @@
 """What a run of the DAGs left behind, read back for the person who started it (``make run``,
-``make demo``): the headline figures, the rows held back by rule, and every output file.
+``make demo``), council by council: the headline figures, the rows held back by rule, and every
+output file under the council's folder ``<output>/<council_code>/``.
 
 Plain functions: the warehouse is opened read-only and never created (a run that failed before
 the warehouse existed has no figures, and says so).
@@ -121,3 +122,99 @@ def read_warehouse(
         )
     except DBAPIError:  # no such file or table: the run stopped before the warehouse was built
         return None
+
+
+def shown(path: Path) -> str:
+    """A path as short as it can be said: relative to the working folder when under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def print_summary(console, env: dict[str, str], councils, financial_years: Sequence[str]) -> None:
+    """Each council's headline figures of the years, rows held back by rule and output files
+    (under ``<output>/<council_code>/``)."""
+    from airflow.sdk import Connection
+
+    from csc_complaints.db import make_engine, sqlalchemy_url
+
+    uri = env.get("AIRFLOW_CONN_COMPLAINTS_WAREHOUSE")
+    warehouse = None
+    if uri:  # else it lives in a secrets backend or the metadata DB: nothing to show here
+        url = sqlalchemy_url(Connection.from_uri(uri, conn_id="complaints_warehouse"))
+        warehouse = make_engine(url, read_only=True)  # never creates a missing warehouse
+    try:
+        for council in councils:
+            console.print(f"\n[bold]{council.name}[/] ({council.code})")
+            _print_council(console, warehouse, council, financial_years)
+    finally:
+        if warehouse is not None:
+            warehouse.dispose()
+
+
+def _print_council(console, warehouse, council, financial_years: Sequence[str]) -> None:
+    years = sorted(financial_years)
+    code = council.code
+    read = None if warehouse is None else read_warehouse(warehouse, code, years)
+    if read is None:
+        console.print(f"No figures: the warehouse of council {code} has not been built.")
+    else:
+        figures, held_back = read
+        measures = sorted({m for year in figures.values() for m in year})
+        if measures:
+            heading = "Headline figures".ljust(32)
+            console.print(f"[bold]{heading}[/]" + "".join(f"{year:>9}" for year in years))
+            for measure in measures:
+                values = "".join(f"{figures.get(y, {}).get(measure, '-'):>9}" for y in years)
+                console.print(f"  {measure:<30}{values}")
+        for year in years:
+            if year not in figures:
+                console.print(f"{year}: no figures in the warehouse for council {code}")
+        if held_back:
+            console.print(
+                f"[bold]Held back[/]: {len(held_back)} source row(s) kept out of the figures "
+                "until corrected:"
+            )
+            for heading, rows in describe_held_back(held_back):
+                # The rule's wording is cut to the line; the rows are never cut.
+                console.print(f"  {heading}", markup=False, no_wrap=True, overflow="ellipsis")
+                console.print(f"      {rows}", markup=False)
+        else:
+            console.print("Held back: no source row (none of its rows is in dq_rejects).")
+    output = council.output_path
+    paths = output_paths(output, years)
+    # A path is never broken across lines (it is copied from the terminal).
+    console.print(
+        f"[bold]Outputs[/] under {shown(output)}/:" if paths else "No outputs.", soft_wrap=True
+    )
+    for folder, names in _grouped(paths, output):
+        console.print(f"  {folder}{', '.join(names)}", markup=False)
+
+
+# A folder of more CSV files than this (the open data) is shown as its README, its metadata and
+# a count of its CSV files, which the README lists, so the summary still fits on one screen.
+CSV_FILES_LISTED = 4
+
+
+def _grouped(paths: Sequence[Path], root: Path) -> list[tuple[str, list[str]]]:
+    """Files grouped by folder (relative to ``root``), one line per folder; the same file in
+    several formats as ``name.{html,pdf}``; a folder of many CSV files as their count."""
+    groups: dict[str, dict[str, list[str]]] = {}
+    for path in paths:
+        relative = path.relative_to(root)
+        folder = "" if len(relative.parts) == 1 else f"{relative.parent}/"
+        groups.setdefault(folder, {}).setdefault(relative.stem, []).append(relative.suffix)
+    grouped = []
+    for folder, stems in groups.items():
+        names = [
+            stem
+            + (suffixes[0] if len(suffixes) == 1 else f".{{{','.join(s[1:] for s in suffixes)}}}")
+            for stem, suffixes in stems.items()
+        ]
+        csv_files = [name for name in names if name.endswith(".csv")]
+        if len(csv_files) > CSV_FILES_LISTED:
+            names = [name for name in names if name not in csv_files]
+            names.append(f"{len(csv_files)} CSV files")
+        grouped.append((folder, names))
+    return grouped

@@ -345,6 +345,11 @@ class GeneratorConfig:
     as_of: datetime | None = None  # default: 30 days after the last year ends, 18:00
     canary: str | None = None
     batch_size: int = 5000  # complaints per written batch
+    # A council's own structure: its teams as (service area, team, relative workload), in the
+    # order it gets them (past the list, more teams of the usual kinds), and its issue mix as
+    # relative frequencies by issue code. None: the reference council's.
+    team_catalogue: tuple[tuple[str, str, float], ...] | None = None
+    issue_weights: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         self.first_year_start  # noqa: B018 - validates the format
@@ -387,6 +392,32 @@ class GeneratorConfig:
                 raise ValueError(f"{name} must not be negative")
         if self.as_of is not None and self.as_of.date() < self.first_year_start:
             raise ValueError(f"as_of {self.as_of} is before the first year starts")
+        if self.team_catalogue is not None and not self.team_catalogue:
+            raise ValueError("team_catalogue must name at least one team")
+        if self.team_catalogue is not None:
+            names = [name for _area, name, _weight in self.team_catalogue]
+            if len(set(names)) != len(names):
+                raise ValueError("team_catalogue names a team twice")
+            if any(weight <= 0 for *_, weight in self.team_catalogue):
+                raise ValueError("team_catalogue workloads must be positive")
+        if self.issue_weights is not None:
+            codes = {code for code, _label, _weight in ISSUE_CATEGORIES}
+            unknown = set(self.issue_weights) - codes
+            if unknown:
+                raise ValueError(f"issue_weights has codes not in ISSUE_CATEGORIES: {unknown}")
+            if any(weight < 0 for weight in self.issue_weights.values()) or not any(
+                weight > 0 for weight in self.issue_weights.values()
+            ):
+                raise ValueError("issue_weights must not be negative and one must be positive")
+
+    @property
+    def issue_mix(self) -> tuple[tuple[str, str, float], ...]:
+        """(code, label, relative frequency) of every issue category, this council's."""
+        if self.issue_weights is None:
+            return ISSUE_CATEGORIES
+        return tuple(
+            (code, label, self.issue_weights.get(code, 0)) for code, label, _ in ISSUE_CATEGORIES
+        )
 
     @property
     def first_year_start(self) -> date:
@@ -490,14 +521,19 @@ def _spread(total: int, weights: Sequence[float]) -> list[int]:
     return counts
 
 
-def build_teams(count: int) -> list[tuple[int, str, str, float]]:
-    """``count`` teams as (team_id, team_name, service_area, relative workload)."""
+def build_teams(
+    count: int, catalogue: Sequence[tuple[str, str, float]] | None = None
+) -> list[tuple[int, str, str, float]]:
+    """``count`` teams as (team_id, team_name, service_area, relative workload): the
+    catalogue's (the reference council's by default) in order, then more of the usual kinds."""
+    catalogue = _TEAM_CATALOGUE if catalogue is None else catalogue
+    taken = {name for _area, name, _weight in catalogue}
     teams = []
     for index in range(count):
-        if index < len(_TEAM_CATALOGUE):
-            area, name, weight = _TEAM_CATALOGUE[index]
+        if index < len(catalogue):
+            area, name, weight = catalogue[index]
         else:
-            extra = index - len(_TEAM_CATALOGUE)
+            extra = index - len(catalogue)
             area, stem, weight = _EXTRA_TEAM_KINDS[extra % len(_EXTRA_TEAM_KINDS)]
             number = extra // len(_EXTRA_TEAM_KINDS) + 1
             # "Safeguarding Team" continues the catalogue's A-D with E, F, ... then numbers.
@@ -505,6 +541,9 @@ def build_teams(count: int) -> list[tuple[int, str, str, float]]:
                 name = f"{stem} {chr(ord('D') + number)}"
             else:
                 name = f"{stem} {number}"
+            while name in taken:  # a council's own catalogue may already have the name
+                name += "+"
+        taken.add(name)
         teams.append((index + 1, name, area, weight))
     return teams
 
@@ -521,15 +560,16 @@ class _Simulation:
         self.calendar = WorkingDays(
             config.first_year_start - timedelta(days=7), self.as_of_day + timedelta(days=3 * 366)
         )
-        self.teams = build_teams(config.teams)
+        self.teams = build_teams(config.teams, config.team_catalogue)
         self._team_ids = [team[0] for team in self.teams]
         # Workloads vary between councils: perturb each team's weight once, from the seed.
         self._team_cum = _cumulative_weights(
             [team[3] * self.rng.uniform(0.6, 1.4) for team in self.teams]
         )
         self._team_names = {team[0]: team[1] for team in self.teams}
-        self._issues = [code for code, _label, _weight in ISSUE_CATEGORIES]
-        self._issue_cum = _cumulative_weights([weight for *_, weight in ISSUE_CATEGORIES])
+        issues = [issue for issue in config.issue_mix if issue[2] > 0]
+        self._issues = [code for code, _label, _weight in issues]
+        self._issue_cum = _cumulative_weights([weight for *_, weight in issues])
         self._channels = list(_CHANNEL_WEIGHTS)
         self._channel_cum = _cumulative_weights(list(_CHANNEL_WEIGHTS.values()))
         self._relationships = list(_RELATIONSHIP_WEIGHTS)

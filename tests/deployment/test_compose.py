@@ -292,3 +292,37 @@ def test_every_port_is_bound_to_this_machine_unless_the_api_is_opened(docker_com
     api = _resolved(docker_compose, opened)["services"]["airflow-apiserver"]
     assert [_published(p) for p in api["ports"]] == [("0.0.0.0", "8443")]
     assert "AIRFLOW_API_BIND" in ENV_EXAMPLE.read_text()
+
+
+def test_a_council_is_added_with_its_source_connection_and_the_registry(docker_compose, tmp_path):
+    """docs/operations.md, "Many councils": each council's AIRFLOW_CONN_COMPLAINTS_SOURCE_<X>
+    in the file COMPLAINTS_COUNCILS_ENV_FILE names reaches every Airflow service, with the
+    registry's path; without them the stack is the single council it was."""
+    template = DOCKER_DIR / "councils.env"
+    assert not [
+        line for line in template.read_text().splitlines() if line and not line.startswith("#")
+    ], "the committed template defines no connection"
+    plain = _resolved(docker_compose, _env_file(tmp_path), "--profile", "celery")["services"]
+    for name in AIRFLOW_SERVICES | {"airflow-worker"}:
+        env = plain[name]["environment"]
+        assert not [k for k in env if k.startswith("AIRFLOW_CONN_COMPLAINTS_SOURCE_")], name
+        assert not env.get("COMPLAINTS_COUNCILS_FILE"), name
+
+    councils_env = tmp_path / "councils.env"
+    councils_env.write_text(
+        "AIRFLOW_CONN_COMPLAINTS_SOURCE_NORTHMOOR=postgresql://reader:pw@casework-n:5432/cw\n"
+        "AIRFLOW_CONN_COMPLAINTS_SOURCE_EASTVALE=sqlite:////srv/eastvale/casework.db\n"
+    )
+    registry = "/opt/airflow/include/councils.toml"
+    env_file = _env_file(
+        tmp_path, COMPLAINTS_COUNCILS_ENV_FILE=str(councils_env), COMPLAINTS_COUNCILS_FILE=registry
+    )
+    services = _resolved(docker_compose, env_file, "--profile", "celery")["services"]
+    for name in AIRFLOW_SERVICES | {"airflow-worker"}:
+        env = services[name]["environment"]
+        assert env["AIRFLOW_CONN_COMPLAINTS_SOURCE_NORTHMOOR"].startswith("postgresql://"), name
+        assert env["AIRFLOW_CONN_COMPLAINTS_SOURCE_EASTVALE"].startswith("sqlite:///"), name
+        assert env["COMPLAINTS_COUNCILS_FILE"] == registry, name
+        assert env["AIRFLOW_CONN_COMPLAINTS_SOURCE"].startswith("postgresql://"), name
+    for key in ("COMPLAINTS_COUNCILS_ENV_FILE", "COMPLAINTS_COUNCILS_FILE"):
+        assert key in ENV_EXAMPLE.read_text()
