@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 
-from csc_complaints.orchestration import DEFAULT_ARGS, WAREHOUSE_CONN_ID, fail_fast
+from csc_complaints.orchestration import (
+    COUNCIL_GROUP,
+    COUNCIL_MAP_INDEX,
+    DEFAULT_ARGS,
+    LIST_COUNCILS_TASK,
+    WAREHOUSE_CONN_ID,
+    fail_fast,
+)
 from csc_complaints.timetables import SettingCronTimetable
 
 DAG_ID = "complaints_operations_alerts"
@@ -17,14 +24,21 @@ DOC = f"""
 Runs on the schedule of the setting `{SCHEDULE_SETTING}` (hourly by default); "now" is the
 run's date, so a run for a past date checks as of then.
 
+`{LIST_COUNCILS_TASK}` reads the council registry and the `{COUNCIL_GROUP}` task group checks each
+council on its own (each mapped task labelled with the council's short name and code); one
+council's failed check never stops another's. Every alert names the council in its subject and
+goes to the deployment's recipients (`complaints_alert_emails`, `complaints_alert_webhook`)
+and the council's own (its registry `alert_emails`).
+
 1. `check_sign_off_deadline`: the financial year whose sign-off deadline passed last (setting
    `sign_off_deadline`, 30 June after the year ends) must have its final report published. If
-   not, the data team (`complaints_alert_emails`, `complaints_alert_webhook`) and the council's
-   Complaints Manager (setting `complaints_manager_email`) are told the council, the year and
+   not, the data team, the council's alert recipients and its Complaints Manager (the
+   council's setting `complaints_manager_email`) are told the council, the year and
    what blocks the sign-off: no data, figures not ready, rejected rows by rule, failed RC
    rules, or awaiting approval.
 2. `check_extract_freshness`: no extract has succeeded for the council for longer than the
-   setting `extract_stale_after_hours` (48): the data team is told.
+   council's setting `extract_stale_after_hours` (48): the data team and the council's alert
+   recipients are told.
 
 Each condition is sent once and again only when it changes; what was sent is kept in the
 warehouse table `dq_alerts` (checks `sign_off_deadline` and `extract_freshness`).
@@ -48,61 +62,76 @@ def _now(dag_run) -> pendulum.DateTime:
     doc_md=DOC,
 )
 def complaints_operations_alerts():
-    @task
+    @task(task_id=LIST_COUNCILS_TASK)
     @fail_fast
-    def check_sign_off_deadline(dag_run=None, run_id: str | None = None) -> str:
-        """Alert the data team and the Complaints Manager on a year past its sign-off date."""
-        from csc_complaints.operations_alerts import check_sign_off
-        from csc_complaints.orchestration import engine_for
-        from csc_complaints.quality.airflow_alerts import alert_channels
-        from csc_complaints.settings import load_settings
+    def list_councils() -> list[dict]:
+        """The councils of the registry (code and label), checked before any database."""
+        from csc_complaints.councils import council_index
 
-        settings = load_settings()
-        smtp, recipients, webhook = alert_channels()
-        outcome = check_sign_off(
-            engine_for(WAREHOUSE_CONN_ID),
-            settings,
-            settings.output_path,
-            _now(dag_run),
-            dag_id=DAG_ID,
-            run_id=run_id,
-            smtp=smtp,
-            recipients=recipients,
-            webhook_url=webhook,
-        )
-        year = outcome.details["financial_year"]
-        print(f"sign-off of {settings.council_code} {year}: {outcome.status}")
-        if outcome.condition is not None:
-            print(outcome.condition.text)
-        return outcome.status
+        return council_index()
 
-    @task
-    @fail_fast
-    def check_extract_freshness(dag_run=None, run_id: str | None = None) -> str:
-        """Alert the data team when no extract has succeeded for too long."""
-        from csc_complaints.operations_alerts import check_freshness
-        from csc_complaints.orchestration import engine_for
-        from csc_complaints.quality.airflow_alerts import alert_channels
-        from csc_complaints.settings import load_settings
+    @task_group(group_id=COUNCIL_GROUP)
+    def for_each_council(council: dict):
+        """One council's checks; another council's failure never stops them."""
 
-        settings = load_settings()
-        smtp, recipients, webhook = alert_channels()
-        outcome = check_freshness(
-            engine_for(WAREHOUSE_CONN_ID),
-            settings,
-            _now(dag_run),
-            dag_id=DAG_ID,
-            run_id=run_id,
-            smtp=smtp,
-            recipients=recipients,
-            webhook_url=webhook,
-        )
-        last = outcome.details["last_extract_succeeded"]
-        print(f"extract freshness of {settings.council_code} (last {last}): {outcome.status}")
-        return outcome.status
+        @task(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def check_sign_off_deadline(council: dict, dag_run=None, run_id: str | None = None) -> str:
+            """Alert the data team, the council's alert recipients and its Complaints Manager
+            on a year of the council past its sign-off date."""
+            from csc_complaints.operations_alerts import check_sign_off
+            from csc_complaints.orchestration import council_for_task, engine_for
+            from csc_complaints.quality.airflow_alerts import alert_channels
 
-    check_sign_off_deadline()
-    check_extract_freshness()
+            registered = council_for_task(council)
+            settings = registered.settings
+            smtp, recipients, webhook = alert_channels(registered.alert_emails)
+            outcome = check_sign_off(
+                engine_for(WAREHOUSE_CONN_ID),
+                settings,
+                settings.output_path,
+                _now(dag_run),
+                dag_id=DAG_ID,
+                run_id=run_id,
+                smtp=smtp,
+                recipients=recipients,
+                webhook_url=webhook,
+            )
+            year = outcome.details["financial_year"]
+            print(f"sign-off of {registered.label} {year}: {outcome.status}")
+            if outcome.condition is not None:
+                print(outcome.condition.text)
+            return outcome.status
+
+        @task(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def check_extract_freshness(council: dict, dag_run=None, run_id: str | None = None) -> str:
+            """Alert the data team and the council's alert recipients when no extract of the
+            council has succeeded for too long."""
+            from csc_complaints.operations_alerts import check_freshness
+            from csc_complaints.orchestration import council_for_task, engine_for
+            from csc_complaints.quality.airflow_alerts import alert_channels
+
+            registered = council_for_task(council)
+            smtp, recipients, webhook = alert_channels(registered.alert_emails)
+            outcome = check_freshness(
+                engine_for(WAREHOUSE_CONN_ID),
+                registered.settings,
+                _now(dag_run),
+                dag_id=DAG_ID,
+                run_id=run_id,
+                smtp=smtp,
+                recipients=recipients,
+                webhook_url=webhook,
+            )
+            last = outcome.details["last_extract_succeeded"]
+            print(f"extract freshness of {registered.label} (last {last}): {outcome.status}")
+            return outcome.status
+
+        check_sign_off_deadline(council)
+        check_extract_freshness(council)
+
+    for_each_council.expand(council=list_councils())
 
 
 complaints_operations_alerts()

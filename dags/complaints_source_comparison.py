@@ -4,11 +4,13 @@ rows the daily incremental extract cannot see."""
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag, task, task_group
 
 from csc_complaints.orchestration import (
+    COUNCIL_GROUP,
+    COUNCIL_MAP_INDEX,
     DEFAULT_ARGS,
-    SOURCE_CONN_ID,
+    LIST_COUNCILS_TASK,
     STAGING_ASSET,
     STAGING_ASSET_TASK,
     WAREHOUSE_CONN_ID,
@@ -28,6 +30,11 @@ edited with an older `updated_at` (a clock out of step, a bulk fix by a database
 administrator, a restored backup), removed from the source, or inserted with an old
 `updated_at` is never read. This DAG finds them.
 
+`{LIST_COUNCILS_TASK}` reads the council registry and the `{COUNCIL_GROUP}` task group runs once
+per council (each mapped task labelled with the council's short name and code), against the
+council's own source connection (its registry `source_conn_id`, opened read-only). One
+council's failure never stops another council's comparison.
+
 1. `extract_changed_rows`: the daily incremental extract first, so that what the comparison
    finds is only what the high-water mark cannot see.
 2. `compare_with_source`: for each table, the source and the warehouse each add up the rows'
@@ -35,8 +42,9 @@ administrator, a restored backup), removed from the source, or inserted with an 
    those sums cross the wire. A range that differs is reloaded through the normal extract path
    (upsert: only changed rows are written; staged rows the source no longer has are removed).
    What it found (tables, key ranges, counts; no personal data) is alerted through the usual
-   channels (`complaints_alert_emails` through `smtp_default`, `complaints_alert_webhook`).
-3. `staging_changed`: when neither step changed staging, the run stops here.
+   channels (`complaints_alert_emails` through `smtp_default`, `complaints_alert_webhook`),
+   and to the council's own registry `alert_emails`.
+3. `staging_changed`: when neither step changed the council's staging, the council stops here.
 4. `{STAGING_ASSET_TASK}`: the row checks (DQ rules) on staging, with their alert, as after the
    daily extract; it updates the `{STAGING_ASSET.name}` asset, so `complaints_warehouse`
    rebuilds the figures.
@@ -58,54 +66,95 @@ an extract of the same council.
     doc_md=DOC,
 )
 def complaints_source_comparison():
-    @task
+    @task(task_id=LIST_COUNCILS_TASK)
     @fail_fast
-    def extract_changed_rows(run_id: str | None = None) -> int:
-        """The incremental extract (rows changed since the high-water mark), as every day."""
-        from csc_complaints.orchestration import extract_changed_rows as extract
+    def list_councils() -> list[dict]:
+        """The councils of the registry (code and label), checked before any database."""
+        from csc_complaints.councils import council_index
 
-        result = extract(run_id)
-        return result.rows_written
+        return council_index()
 
-    @task
-    @fail_fast
-    def compare_with_source(run_id: str | None = None) -> int:
-        """Compare every table with the source by key range; reload what differs; alert."""
-        from csc_complaints.extract.comparison import compare_source_with_staging
-        from csc_complaints.orchestration import airflow_run_url, engine_for
-        from csc_complaints.quality.airflow_alerts import send_comparison_alert_from_airflow
-        from csc_complaints.settings import load_settings
+    @task_group(group_id=COUNCIL_GROUP)
+    def for_each_council(council: dict):
+        """One council's extract, comparison and row checks; another council's failure never
+        stops this one."""
 
-        settings = load_settings()
-        result = compare_source_with_staging(
-            engine_for(SOURCE_CONN_ID), engine_for(WAREHOUSE_CONN_ID), settings, run_id
-        )
-        print(result.summary())
-        if result.differing:
-            send_comparison_alert_from_airflow(
-                result, DAG_ID, run_id, airflow_run_url(DAG_ID, run_id)
+        @task(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def extract_changed_rows(council: dict, run_id: str | None = None) -> int:
+            """The council's incremental extract (rows changed since its high-water mark), as
+            every day."""
+            from csc_complaints.orchestration import council_for_task
+            from csc_complaints.orchestration import extract_changed_rows as extract
+
+            result = extract(council_for_task(council), run_id)
+            return result.rows_written
+
+        @task(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def compare_with_source(council: dict, run_id: str | None = None) -> int:
+            """Compare every table of the council's source with its staging by key range;
+            reload what differs; alert the deployment's recipients and the council's."""
+            from csc_complaints.extract.comparison import compare_source_with_staging
+            from csc_complaints.orchestration import (
+                airflow_run_url,
+                council_for_task,
+                engine_for,
+                source_engine,
             )
-        return result.repaired
+            from csc_complaints.quality.airflow_alerts import send_comparison_alert_from_airflow
 
-    @task.short_circuit
-    @fail_fast
-    def staging_changed(extracted: int, repaired: int) -> bool:
-        """Go on to the row checks and the warehouse build only when staging changed."""
-        print(f"rows written by the extract: {extracted}; repaired by the comparison: {repaired}")
-        return bool(extracted or repaired)
+            registered = council_for_task(council)
+            result = compare_source_with_staging(
+                source_engine(registered),
+                engine_for(WAREHOUSE_CONN_ID),
+                registered.settings,
+                run_id,
+            )
+            print(f"{registered.label}: {result.summary()}")
+            if result.differing:
+                send_comparison_alert_from_airflow(
+                    result,
+                    DAG_ID,
+                    run_id,
+                    airflow_run_url(DAG_ID, run_id),
+                    council_emails=registered.alert_emails,
+                )
+            return result.repaired
 
-    @task(task_id=STAGING_ASSET_TASK, outlets=[STAGING_ASSET])
-    @fail_fast
-    def check_staged_rows(run_id: str | None = None) -> dict:
-        """Row checks (DQ) on staging: quarantine the rows that break a rule, alert."""
-        from csc_complaints.orchestration import check_staged_rows as check
+        @task.short_circuit(map_index_template=COUNCIL_MAP_INDEX)
+        @fail_fast
+        def staging_changed(council: dict, extracted: int, repaired: int) -> bool:
+            """Go on to the council's row checks and the warehouse build only when its staging
+            changed."""
+            from csc_complaints.orchestration import council_for_task
 
-        return check(DAG_ID, run_id)
+            council_for_task(council)
+            print(
+                f"rows written by the extract: {extracted}; repaired by the comparison: {repaired}"
+            )
+            return bool(extracted or repaired)
 
-    extracted = extract_changed_rows()
-    repaired = compare_with_source()
-    extracted >> repaired
-    staging_changed(extracted, repaired) >> check_staged_rows()
+        @task(
+            task_id=STAGING_ASSET_TASK,
+            outlets=[STAGING_ASSET],
+            map_index_template=COUNCIL_MAP_INDEX,
+        )
+        @fail_fast
+        def check_staged_rows(council: dict, run_id: str | None = None) -> dict:
+            """Row checks (DQ) on the council's staging: quarantine the rows that break a rule,
+            alert."""
+            from csc_complaints.orchestration import check_staged_rows as check
+            from csc_complaints.orchestration import council_for_task
+
+            return check(council_for_task(council), DAG_ID, run_id)
+
+        extracted = extract_changed_rows(council)
+        repaired = compare_with_source(council)
+        extracted >> repaired
+        staging_changed(council, extracted, repaired) >> check_staged_rows(council)
+
+    for_each_council.expand(council=list_councils())
 
 
 complaints_source_comparison()

@@ -37,8 +37,8 @@ build is not rebuilt (the build is incremental).
    `include/sql/warehouse/`, one file per step, the same on SQLite and PostgreSQL.
 2. `reconcile_years` runs the reconciliation (RC01-RC07, Great Expectations suite
    `expectations/rc_warehouse.json`) for every year that changed, writes
-   `<output>/<YYYY-YY>/reconciliation.json` and the Data Docs, and alerts at once on a failure.
-   It updates the `{STATS_ASSET.name}` asset.
+   `<output>/<council_code>/<YYYY-YY>/reconciliation.json` and the Data Docs, and alerts at
+   once on a failure. It updates the `{STATS_ASSET.name}` asset.
 3. `fail_if_not_reconciled` turns the run red on a critical failure (RC01-RC06); a warning
    (RC07, a published year restated) is alerted and the run stays green.
 

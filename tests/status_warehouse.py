@@ -54,7 +54,7 @@ class StatusWarehouse:
     warehouse_url: str
     source_url: str
     settings: Settings
-    output: Path
+    output: Path  # the deployment's output folder; the council's is settings.output_path
     rejected_reference: str  # the complaint whose stage row DQ04 rejects
     rejected_stage_id: int
     extract_run_ids: list[str]
@@ -87,6 +87,7 @@ def build_status_warehouse(warehouse_url: str, source_url: str, output: Path) ->
     from csc_complaints_demo.synthetic import GeneratorConfig, generate
 
     settings = dataclasses.replace(load_settings(), output_dir=str(output))
+    folder = settings.output_path  # <output>/<council_code>
     source = make_engine(source_url)
     warehouse = make_engine(warehouse_url)
     try:
@@ -123,9 +124,9 @@ def build_status_warehouse(warehouse_url: str, source_url: str, output: Path) ->
 
         def pipeline(run_id: str, now: datetime) -> None:
             run_extract(source, warehouse, settings, run_id, now=now)
-            run_row_checks(warehouse, settings, run_id, output)
+            run_row_checks(warehouse, settings, run_id, folder)
             build_warehouse(warehouse, settings, run_id)
-            run_reconciliation(warehouse, settings, run_id, [], output)
+            run_reconciliation(warehouse, settings, run_id, [], folder)
             runs.append(run_id)
 
         pipeline("manual__2020-05-02T06:00:00+00:00", datetime(2020, 5, 2, 6, 0))
@@ -133,10 +134,10 @@ def build_status_warehouse(warehouse_url: str, source_url: str, output: Path) ->
             approval = SignOff(
                 "complaints_manager", settings.sign_off_role, AS_OF.replace(tzinfo=UTC)
             )
-            build_report(warehouse, settings, year, output, final=True, sign_off=approval)
+            build_report(warehouse, settings, year, folder, final=True, sign_off=approval)
             record_published_figures(warehouse, settings.council_code, year, PUBLISH_RUNS[year])
         for year in (REJECTED, DRAFT):
-            build_report(warehouse, settings, year, output, final=False)
+            build_report(warehouse, settings, year, folder, final=False)
 
         # A late edit to a case closed in 2015/16: a published figure changes (RC07).
         edited, _ = _stage_in_year(source, date(2015, 4, 1), date(2016, 4, 1))
@@ -166,3 +167,18 @@ def build_status_warehouse(warehouse_url: str, source_url: str, output: Path) ->
         rejected_stage_id=int(broken.stage_id),
         extract_run_ids=runs,
     )
+
+
+def registry_of(settings: Settings) -> list:
+    """The council registry of a deployment without a registry file: its one council."""
+    from csc_complaints.councils import DEFAULT_SOURCE_CONN_ID, Council
+
+    return [
+        Council(
+            settings.council_code,
+            settings.council_name,
+            settings.council_short_name,
+            DEFAULT_SOURCE_CONN_ID,
+            settings,
+        )
+    ]

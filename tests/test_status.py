@@ -34,6 +34,7 @@ from tests.status_warehouse import (
     RESTATED,
     SIGNED_OFF,
     build_status_warehouse,
+    registry_of,
 )
 
 
@@ -52,7 +53,7 @@ def _by_year(statuses) -> dict:
 
 def test_each_year_shows_its_state_from_the_pipelines_records(built):
     before = datetime.now(UTC)
-    statuses = warehouse_status(built.engine, built.settings)
+    statuses = warehouse_status(built.engine, registry_of(built.settings))
     years = _by_year(statuses)
     code = built.settings.council_code
     assert {s.council_code for s in statuses} == {code}
@@ -110,7 +111,7 @@ def test_each_year_shows_its_state_from_the_pipelines_records(built):
     labels = {link.label: link.href for link in years[REJECTED].links}
     assert {"Reconciliation run", "Data Docs", "Report (PDF)", "Report (HTML)"} <= set(labels)
     assert labels["Report (PDF)"] == f"files/{code}/2017-18/annual-report-2017-18.pdf"
-    council = Council(code, None, built.output)
+    council = Council(code, None, built.settings.output_path)
     for href in (labels["Report (PDF)"], labels["Data Docs"], labels["reconciliation.json"]):
         relative = href.removeprefix(f"files/{code}/")
         assert resolve_output_file(council, relative) is not None, href
@@ -156,7 +157,7 @@ def test_the_sign_off_airflow_recorded_decides_awaiting_and_by_whom(built):
         # Another council's run changes nothing here.
         ReportRun("E09000001", NOT_BUILT, "manual__other", "running", asked, "waiting", asked),
     ]
-    years = _by_year(warehouse_status(built.engine, built.settings, runs))
+    years = _by_year(warehouse_status(built.engine, registry_of(built.settings), runs))
     assert years[DRAFT].state == "awaiting_sign_off" and years[DRAFT].since == asked
     assert "15 April 2026 05:00 UTC" in years[DRAFT].summary
     assert years[SIGNED_OFF].state == "signed_off"
@@ -191,8 +192,9 @@ def test_an_empty_warehouse_lists_the_configured_council_with_no_data(
 
     settings = dataclasses.replace(load_settings(), output_dir=str(tmp_path))
     engine = make_engine(new_sqlite_database())
-    councils = list_councils(engine, settings)
-    assert councils == [Council(settings.council_code, settings.council_name, tmp_path)]
+    councils = list_councils(engine, registry_of(settings))
+    folder = tmp_path / settings.council_code
+    assert councils == [Council(settings.council_code, settings.council_name, folder)]
     [only] = council_status(engine, councils[0])
     assert (only.financial_year, only.state, only.last_extract) == (NO_DATA, "no_data", None)
     engine.dispose()
@@ -221,3 +223,50 @@ def test_output_files_are_served_only_from_inside_the_output_folder(tmp_path):
 )
 def test_how_long_ago_reads_at_a_glance(seconds, text):
     assert age_text(seconds) == text
+
+
+def test_the_page_lists_the_registrys_councils_then_any_other_the_warehouse_holds(
+    new_sqlite_database, tmp_path
+):
+    """Each registry council with its own folder, in registry order; a code only the warehouse
+    holds (a council since taken out of the registry) after them, its folder by the one rule."""
+    import dataclasses
+
+    from sqlalchemy import insert
+
+    from csc_complaints.councils import Council as Registered
+    from csc_complaints.quality.tables import create_quality_schema
+    from csc_complaints.settings import load_settings
+    from csc_complaints.warehouse.schema import create_warehouse_schema, etl_year_builds
+
+    base = dataclasses.replace(load_settings(), output_dir=str(tmp_path))
+    registered = [
+        Registered(
+            code,
+            name,
+            name.split()[0],
+            f"complaints_source_{code.lower()}",
+            dataclasses.replace(base, council_code=code, council_name=name),
+        )
+        for code, name in (("E06000047", "County Durham"), ("E06000005", "Darlington"))
+    ]
+    engine = make_engine(new_sqlite_database())
+    create_warehouse_schema(engine)
+    create_quality_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(etl_year_builds).values(
+                council_code="E08000001",
+                financial_year="2019/20",
+                fingerprint="0" * 64,
+                stats_rows=1,
+                built_at=datetime(2020, 5, 1),
+                run_id="manual",
+            )
+        )
+    assert list_councils(engine, registered) == [
+        Council("E06000047", "County Durham", tmp_path / "E06000047"),
+        Council("E06000005", "Darlington", tmp_path / "E06000005"),
+        Council("E08000001", None, tmp_path / "E08000001"),
+    ]
+    engine.dispose()

@@ -110,7 +110,7 @@ def test_only_signed_in_users_reach_the_page_its_api_and_the_files(api_server):
     assert stack.built.rejected_reference in page.text and CANARY not in page.text
     assert api.http.get(pdf).content.startswith(b"%PDF")
     # Files come from the output folder only (the metadata database is beside it).
-    for outside in ("..%2Fairflow-home%2Fairflow.db", "2017-18", "no-such-file.pdf"):
+    for outside in ("..%2F..%2Fairflow-home%2Fairflow.db", "2017-18", "no-such-file.pdf"):
         assert api.http.get(f"/complaints/files/{code}/{outside}").status_code == 404, outside
     assert (
         api.http.get(f"/complaints/files/E09999999/{pdf.split(code + '/')[1]}").status_code == 404

@@ -1,7 +1,9 @@
 """What the Complaints page shows: each council's financial years and where each one stands.
 
 Plain functions, no Airflow: ``warehouse_status`` reads the warehouse (stats builds, rejected
-rows, reconciliations, published figures, extract runs) and the output folder, and takes what
+rows, reconciliations, published figures, extract runs) and each council's output folder
+(``<output>/<council_code>``) for every council of the registry (``csc_complaints.councils``)
+and any other the warehouse holds, and takes what
 Airflow knows about the annual report's runs (its human-in-the-loop sign-off) as plain records,
 ``ReportRun``. The Airflow plugin (``plugins/complaints_status_page.py``, app in
 ``csc_complaints.status_app``) reads those records from Airflow's metadata database and serves
@@ -156,18 +158,22 @@ def _has_tables(engine: Engine) -> bool:
     return set(inspect(engine).get_table_names()) >= NEEDED_TABLES
 
 
-def list_councils(engine: Engine, settings) -> list[Council]:
-    """The councils the page lists: the configured council, then every other council code the
-    warehouse holds (sorted). The one place the council registry plugs in."""
-    configured = Council(settings.council_code, settings.council_name, settings.output_path)
+def list_councils(engine: Engine, registered: Sequence[Any]) -> list[Council]:
+    """The councils the page lists: the council registry's (``csc_complaints.councils.
+    load_councils()``, in registry order, each with its own output folder), then every other
+    council code the warehouse holds (sorted; its folder ``<output>/<council_code>``, its name
+    unknown: a council since taken out of the registry, say)."""
+    listed = [Council(c.code, c.name, c.output_path) for c in registered]
+    known = {council.code for council in listed}
     codes: set[str] = set()
     if _has_tables(engine):
         with engine.connect() as conn:
             codes = {row.council_code for row in conn.execute(sql(STEP, "councils"))}
+    root = registered[0].settings.output_root if registered else None
     others = [
-        Council(code, None, settings.output_path) for code in sorted(codes - {configured.code})
+        Council(code, None, root / code) for code in sorted(codes - known) if root is not None
     ]
-    return [configured, *others]
+    return [*listed, *others]
 
 
 def age_text(delta_seconds: float) -> str:
@@ -410,15 +416,15 @@ def _when(value: datetime | None) -> str:
 
 def warehouse_status(
     engine: Engine,
-    settings,
+    registered: Sequence[Any],
     report_runs: Sequence[ReportRun] = (),
     now: datetime | None = None,
     dag_of_run: Mapping[str, str] | None = None,
 ) -> list[YearStatus]:
-    """Every council's years (``list_councils``), the configured council first."""
+    """Every council's years (``list_councils``: the registry's councils first)."""
     now = now or datetime.now(UTC)
     return [
         status
-        for council in list_councils(engine, settings)
+        for council in list_councils(engine, registered)
         for status in council_status(engine, council, report_runs, now, dag_of_run)
     ]

@@ -6,8 +6,12 @@ entry and the page as an ``external_views`` entry in the UI's navigation. Routes
 * ``GET /complaints/``: the page (HTML, no script), one section per council and year;
 * ``GET /complaints/api/status``: the same as JSON, one entry per council and financial year
   (``csc_complaints.status.YearStatus.as_json``);
-* ``GET /complaints/files/<council>/<path>``: a file of the council's output folder (the
-  reports, CSV, ``reconciliation.json``, Data Docs), for the page's links.
+* ``GET /complaints/files/<council>/<path>``: a file of the council's output folder
+  (``<output>/<council_code>``: the reports, CSV, ``reconciliation.json``, Data Docs), for the
+  page's links.
+
+The councils are the council registry's (``csc_complaints.councils.load_councils``), then any
+other council code the warehouse holds.
 
 Airflow does not authenticate a plugin's app: every route here depends on Airflow's own
 ``get_user`` (the JWT of the ``Authorization: Bearer`` header, or the UI's ``_token`` cookie,
@@ -93,7 +97,7 @@ def read_airflow_records(session, council_code: str) -> tuple[list[ReportRun], d
 
     One record per run and council: a run's council is the one the run's ``list_councils``
     task listed at the approval's map index when the report DAG maps its tasks over a council
-    registry, else ``council_code`` (the configured council). A run's year is what its
+    registry, else ``council_code`` (the registry's first council). A run's year is what its
     ``check_year_ready`` task returned, else the year its data interval covers.
     """
     from airflow.models.dagrun import DagRun
@@ -181,16 +185,17 @@ def warehouse_engine():
 
 
 def current_status() -> tuple[list[YearStatus], Any]:
-    """Every council's years now, and the settings they were read with."""
+    """Every council's years now (the registry's councils, then any other the warehouse
+    holds), and the registry's councils they were read with."""
     from airflow.utils.session import create_session
 
-    from csc_complaints.settings import load_settings
+    from csc_complaints.councils import load_councils
     from csc_complaints.status import warehouse_status
 
-    settings = load_settings()
+    registered = load_councils()
     with create_session() as session:
-        runs, dag_of_run = read_airflow_records(session, settings.council_code)
-    return warehouse_status(warehouse_engine(), settings, runs, dag_of_run=dag_of_run), settings
+        runs, dag_of_run = read_airflow_records(session, registered[0].code)
+    return warehouse_status(warehouse_engine(), registered, runs, dag_of_run=dag_of_run), registered
 
 
 # --- the page -------------------------------------------------------------------------------------
@@ -279,11 +284,10 @@ def create_app():
 
     @app.get("/files/{council_code}/{path:path}")
     async def output_file(council_code: str, path: str) -> FileResponse:
-        from csc_complaints.settings import load_settings
+        from csc_complaints.councils import load_councils
 
         def find() -> Any:
-            settings = load_settings()
-            councils: list[Council] = list_councils(warehouse_engine(), settings)
+            councils: list[Council] = list_councils(warehouse_engine(), load_councils())
             council = next((c for c in councils if c.code == council_code), None)
             return resolve_output_file(council, path) if council else None
 
