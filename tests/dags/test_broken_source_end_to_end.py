@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from csc_complaints.db import make_engine
+from csc_complaints.settings import load_settings
 from csc_complaints.warehouse.schema import dq_rejects, stats_headlines
 from tests.airflow_harness import airflow_home, dags_test, with_alert_channels
 from tests.dags.test_end_to_end import airflow_uri
@@ -62,7 +63,8 @@ def test_broken_rows_turn_the_run_red_alert_and_stay_quarantined(
         ).scalar_one()
     assert sorted(rejected) == [("DQ05", "complaint_stages", "101"), ("DQ07", "feedback", "202")]
     assert received > 0  # everything else still loads and counts
-    recon = json.loads((output / "2019-20" / "reconciliation.json").read_text())
+    folder = output / load_settings().council_code / "2019-20"  # <output>/<council>/<YYYY-YY>
+    recon = json.loads((folder / "reconciliation.json").read_text())
     assert recon["rejected_rows_by_rule"] == {"DQ05": 1, "DQ07": 1}
     assert recon["draft"] is True
 

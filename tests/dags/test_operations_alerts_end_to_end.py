@@ -62,11 +62,11 @@ def test_deadline_and_freshness_alerts_are_sent_once_through_airflow(
     assert "(72 hours ago)" in stale_text or "(73 hours ago)" in stale_text, stale_text
     alerts = {json.loads(p["body"])["alert"] for p in posted}
     assert alerts == {"sign_off_deadline", "extract_freshness"}
-    assert f"sign-off of E06000005 {due}: sent" in log
+    assert f"sign-off of Darlington (E06000005) {due}: sent" in log
     assert CANARY not in log + text + stale_text
 
     # The next check finds the same two conditions: nothing is sent again.
     again = dags_test(env, DAG_ID)
-    assert f"sign-off of E06000005 {due}: unchanged" in again
+    assert f"sign-off of Darlington (E06000005) {due}: unchanged" in again
     assert "): unchanged" in again  # the freshness check's line
     assert len(inbox.messages) == 2 and len(posted) == 2

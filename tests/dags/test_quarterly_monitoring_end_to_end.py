@@ -27,18 +27,19 @@ def test_the_pack_of_a_quarter_lists_the_oracles_overdue_cases(new_database, tmp
     source_url, warehouse_url = new_database(), new_database()
     build_reference_dataset(make_engine(source_url))
     output = tmp_path / "output"
+    code = load_settings().council_code  # outputs: <output>/<council_code>/<YYYY-YY>/
     env = airflow_home(tmp_path, airflow_uri(source_url), airflow_uri(warehouse_url), output)
 
     # Before the warehouse has counted anything, the pack is refused (no retry) and says why.
     failed = dags_test(env, DAG_ID, "2019-10-01", expect="failed")
     assert "run complaints_extract and complaints_warehouse" in failed
-    assert not (output / "2019-20").exists()
+    assert not (output / code / "2019-20").exists()
 
     dags_test(env, "complaints_extract")
     dags_test(env, "complaints_warehouse")
     dags_test(env, DAG_ID, "2019-10-01")  # the quarter starting 1 October 2019: 2019/20 Q3
 
-    folder = output / "2019-20"
+    folder = output / code / "2019-20"
     stem = "monitoring-2019-20-q3"
     for suffix in (".pdf", ".html", ".csv", "-overdue.csv"):
         assert (folder / f"{stem}{suffix}").stat().st_size > 0, suffix
@@ -71,4 +72,4 @@ def test_the_pack_of_a_quarter_lists_the_oracles_overdue_cases(new_database, tmp
             r for r in rows if (r["figure"], r["stage_or_measure"]) == ("received", str(stage))
         ]
         assert int(row["year_to_date"]) == want
-        assert row["council_code"] == load_settings().council_code
+        assert row["council_code"] == code

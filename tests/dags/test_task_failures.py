@@ -38,6 +38,9 @@ def _the_alert(inbox, posted) -> tuple[str, str, dict]:
     return email["Subject"], body, json.loads(posted[0]["body"])
 
 
+EXTRACT_TASK = "council.extract_changed_rows"  # the council's task of the mapped task group
+
+
 def _ran_once_and_failed(log: str, task_id: str) -> None:
     assert log.count(f"[DAG TEST] starting task_id={task_id} ") == 1, "the task was retried"
     assert "new_state=up_for_retry" not in log
@@ -60,23 +63,24 @@ def test_invalid_settings_fail_the_first_task_at_once_and_alert(
 
     log = dags_test(env, "complaints_extract", expect="failed")
 
-    _ran_once_and_failed(log, "extract_changed_rows")
+    # The registry (the single council of settings.toml) is read by the first task, before
+    # any council's task and any database.
+    _ran_once_and_failed(log, "list_councils")
+    assert "starting task_id=council.extract_changed_rows" not in log
     assert not warehouse_file.exists()  # settings are checked before any database is touched
     subject, body, payload = _the_alert(inbox, posted)
-    assert subject == (
-        "[complaints] TASK FAILED: complaints_extract.extract_changed_rows (SettingsError)"
-    )
+    assert subject == "[complaints] TASK FAILED: complaints_extract.list_councils (SettingsError)"
     for part in (
         "DAG: complaints_extract",
         "Run: manual__",
-        "Task: extract_changed_rows (attempt 1; not retried: a retry cannot fix this)",
+        "Task: list_councils (attempt 1; not retried: a retry cannot fix this)",
         "council_code 'Darlington' is not an ONS code like E06000005",
         "What to do: Correct the setting",
         "Airflow task log: DAG complaints_extract, run manual__",
     ):
         assert part in body, body
     assert payload["error_class"] == "SettingsError"
-    assert payload["task_id"] == "extract_changed_rows" and payload["retryable"] is False
+    assert payload["task_id"] == "list_councils" and payload["retryable"] is False
 
 
 @pytest.mark.airflow
@@ -95,9 +99,10 @@ def test_a_source_that_does_not_match_the_extract_sql_fails_at_once(
     )
     inbox, posted = smtp_server[1], webhook_server[1]
 
-    _ran_once_and_failed(log, "extract_changed_rows")
+    _ran_once_and_failed(log, EXTRACT_TASK)
     subject, body, payload = _the_alert(inbox, posted)
-    assert "complaints_extract.extract_changed_rows" in subject
+    assert "complaints_extract.council.extract_changed_rows" in subject
+    assert "Darlington" in subject  # the failed task's council
     assert "SQLSTATE 42703" in body and "channel" in body
     assert "include/sql/extract" in payload["what_to_do"]
 
@@ -120,8 +125,8 @@ def test_a_failure_alert_never_quotes_a_value_from_the_source(
     )
     inbox, posted = smtp_server[1], webhook_server[1]
 
-    _ran_once_and_failed(log, "extract_changed_rows")
+    _ran_once_and_failed(log, EXTRACT_TASK)
     subject, body, _ = _the_alert(inbox, posted)
-    assert "TASK FAILED: complaints_extract.extract_changed_rows" in subject
+    assert "TASK FAILED: complaints_extract.council.extract_changed_rows" in subject
     assert "complaints" in body and "What to do:" in body
     assert CANARY not in subject + body + posted[0]["body"].decode()
