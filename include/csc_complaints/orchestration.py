@@ -163,8 +163,14 @@ def council_of_task(context: Any) -> Council | None:
     from csc_complaints.settings import SettingsError
 
     task = context.get("task")
-    council = (getattr(task, "op_kwargs", None) or {}).get("council")
-    if not isinstance(council, dict) or "code" not in council:
+    # The task functions take the council as their first argument, so it is usually in
+    # op_args (a call by position), else in op_kwargs.
+    arguments = [
+        *(getattr(task, "op_args", None) or ()),
+        (getattr(task, "op_kwargs", None) or {}).get("council"),
+    ]
+    council = next((a for a in arguments if isinstance(a, dict) and "code" in a), None)
+    if council is None:
         return None
     try:
         return load_council(council["code"])

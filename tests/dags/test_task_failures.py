@@ -69,7 +69,9 @@ def test_invalid_settings_fail_the_first_task_at_once_and_alert(
     assert "starting task_id=council.extract_changed_rows" not in log
     assert not warehouse_file.exists()  # settings are checked before any database is touched
     subject, body, payload = _the_alert(inbox, posted)
-    assert subject == "[complaints] TASK FAILED: complaints_extract.list_councils (SettingsError)"
+    assert subject.strip() == (
+        "[complaints] TASK FAILED: complaints_extract.list_councils (SettingsError)"
+    )
     for part in (
         "DAG: complaints_extract",
         "Run: manual__",
