@@ -44,7 +44,9 @@ council's failure never stops another council's comparison.
    What it found (tables, key ranges, counts; no personal data) is alerted through the usual
    channels (`complaints_alert_emails` through `smtp_default`, `complaints_alert_webhook`),
    and to the council's own registry `alert_emails`.
-3. `staging_changed`: when neither step changed the council's staging, the council stops here.
+3. `staging_changed`: whether either step changed the council's staging; when neither did,
+   the council's row checks are skipped (a short-circuit operator does not skip per map index
+   inside a mapped task group, so the row checks skip themselves).
 4. `{STAGING_ASSET_TASK}`: the row checks (DQ rules) on staging, with their alert, as after the
    daily extract; it updates the `{STAGING_ASSET.name}` asset, so `complaints_warehouse`
    rebuilds the figures.
@@ -122,11 +124,11 @@ def complaints_source_comparison():
                 )
             return result.repaired
 
-        @task.short_circuit(map_index_template=COUNCIL_MAP_INDEX)
+        @task(map_index_template=COUNCIL_MAP_INDEX)
         @fail_fast
         def staging_changed(council: dict, extracted: int, repaired: int) -> bool:
-            """Go on to the council's row checks and the warehouse build only when its staging
-            changed."""
+            """Whether the council's staging changed: the row checks and the warehouse build
+            follow only when it did."""
             from csc_complaints.orchestration import council_for_task
 
             council_for_task(council)
@@ -141,18 +143,25 @@ def complaints_source_comparison():
             map_index_template=COUNCIL_MAP_INDEX,
         )
         @fail_fast
-        def check_staged_rows(council: dict, run_id: str | None = None) -> dict:
+        def check_staged_rows(council: dict, changed: bool, run_id: str | None = None) -> dict:
             """Row checks (DQ) on the council's staging: quarantine the rows that break a rule,
-            alert."""
+            alert. Skipped when staging did not change (no asset event: no rebuild)."""
+            from airflow.sdk.exceptions import AirflowSkipException
+
             from csc_complaints.orchestration import check_staged_rows as check
             from csc_complaints.orchestration import council_for_task
 
-            return check(council_for_task(council), DAG_ID, run_id)
+            registered = council_for_task(council)
+            if not changed:
+                raise AirflowSkipException(
+                    f"staging of {registered.label} matches its source: no row checks, no rebuild"
+                )
+            return check(registered, DAG_ID, run_id)
 
         extracted = extract_changed_rows(council)
         repaired = compare_with_source(council)
         extracted >> repaired
-        staging_changed(council, extracted, repaired) >> check_staged_rows(council)
+        check_staged_rows(council, staging_changed(council, extracted, repaired))
 
     for_each_council.expand(council=list_councils())
 
