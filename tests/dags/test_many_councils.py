@@ -26,7 +26,7 @@ from csc_complaints.db import make_engine
 from csc_complaints.settings import PROJECT_ROOT
 from csc_complaints.warehouse.schema import dq_rejects
 from csc_complaints_demo.reference_data import build_reference_dataset
-from tests.airflow_harness import airflow_home, dags_test
+from tests.airflow_harness import airflow_home, dags_test, with_alert_channels
 from tests.dags.test_end_to_end import airflow_uri
 from tests.oracle import expected_stats, stats_from_warehouse
 
@@ -35,12 +35,14 @@ GOOD = {
     "name": "Darlington Borough Council",
     "short_name": "Darlington",
     "source_conn_id": "complaints_source_darlington",
+    "alert_emails": ["data@darlington.example"],
 }
 BROKEN = {
     "code": "E06000047",
     "name": "Durham County Council",
     "short_name": "Durham",
     "source_conn_id": "complaints_source_durham",
+    "alert_emails": ["data@durham.example"],
 }
 CHANGED_AT = datetime(2020, 6, 1, 9, 0)
 DELETED = (3, 4, 5)  # complaints the changed council has deleted since
@@ -54,7 +56,8 @@ def label(council: dict) -> str:
 
 def write_registry(path: Path, councils: list[dict]) -> Path:
     tables = [
-        "[[council]]\n" + "".join(f'{key} = "{value}"\n' for key, value in council.items())
+        "[[council]]\n"
+        + "".join(f"{key} = {json.dumps(value)}\n" for key, value in council.items())
         for council in councils
     ]
     path.write_text("\n".join(tables), encoding="utf-8")
@@ -167,7 +170,7 @@ def task_states(env: dict, dag_id: str) -> dict[tuple[str, str | None], str]:
 
 @pytest.mark.airflow
 def test_two_councils_with_the_same_teams_and_codes_stay_apart(
-    new_database, new_sqlite_database, tmp_path
+    new_database, new_sqlite_database, tmp_path, smtp_server, webhook_server
 ):
     good_url, broken_url, warehouse_url = new_database(), new_database(), new_database()
     oracle_url = new_sqlite_database()  # what the broken council's warehouse should count
@@ -186,6 +189,8 @@ def test_two_councils_with_the_same_teams_and_codes_stay_apart(
     )
     env["AIRFLOW_CONN_COMPLAINTS_SOURCE_DARLINGTON"] = airflow_uri(good_url)
     env["AIRFLOW_CONN_COMPLAINTS_SOURCE_DURHAM"] = airflow_uri(broken_url)
+    smtp, inbox = smtp_server
+    with_alert_channels(env, smtp, webhook_server[0])
 
     # The broken council's gate turns the run red; the other council's tasks all succeed.
     dags_test(env, "complaints_extract", expect="failed")
@@ -199,9 +204,18 @@ def test_two_councils_with_the_same_teams_and_codes_stay_apart(
         ("council.check_staged_rows", label(BROKEN)): "success",
         ("council.fail_if_rows_rejected", label(BROKEN)): "failed",
     }
+    # One alert: the broken council's DQ04, to the deployment's recipients and its own only.
+    [(to, alert)] = inbox.messages
+    assert alert["Subject"].strip().startswith(f"[complaints {BROKEN['code']}] FAILED: DQ04")
+    assert sorted(to) == sorted(["duty-engineer@council.example", *BROKEN["alert_emails"]])
 
     # The warehouse builds and reconciles both; the rejected row stays out of the figures.
     dags_test(env, "complaints_warehouse")
+    for to, message in inbox.messages:  # any alert names one council and goes to its own
+        named = [c for c in (GOOD, BROKEN) if c["code"] in message["Subject"]]
+        assert len(named) == 1, message["Subject"]
+        other = BROKEN if named[0] is GOOD else GOOD
+        assert named[0]["alert_emails"][0] in to and other["alert_emails"][0] not in to
     warehouse = task_states(env, "complaints_warehouse")
     for task_id in ("build_statistics", "reconcile_years", "fail_if_not_reconciled"):
         for council in (GOOD, BROKEN):
