@@ -192,7 +192,7 @@ def test_the_complaints_page_shows_each_years_state_to_signed_in_users_only(stac
     api.request("PATCH", hitl, json={"chosen_options": ["Approve"], "params_input": {}})
 
     def published() -> bool | None:
-        return _task_states(api, run_id).get("publish_final_report") == "success" or None
+        return _task_states(api, run_id).get("council.publish_final_report") == "success" or None
 
     stack.wait_for("the final 2018/19 report to be published", published, RUN_TIMEOUT)
     entry = _states(api)[DRAFT]
