@@ -14,6 +14,7 @@ from csc_complaints.orchestration import (
     STATS_ASSET,
     WAREHOUSE_CONN_ID,
     fail_fast,
+    list_councils,
 )
 from csc_complaints.report.approval import ReportApprovalOperator
 from csc_complaints.timetables import FinancialYearTimetable
@@ -99,14 +100,6 @@ the two dates). One year by hand: `airflow dags test {DAG_ID} 2019-04-01`.
     doc_md=DOC,
 )
 def complaints_annual_report():
-    @task(task_id=LIST_COUNCILS_TASK)
-    @fail_fast
-    def list_councils() -> list[dict]:
-        """The councils of the registry (code and label), checked before any database."""
-        from csc_complaints.councils import council_index
-
-        return council_index()
-
     @task_group(group_id=COUNCIL_GROUP)
     def for_each_council(council: dict):
         """One council's report: draft, sign-off and publication, apart from the others."""

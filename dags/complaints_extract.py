@@ -14,6 +14,7 @@ from csc_complaints.orchestration import (
     STAGING_ASSET_TASK,
     WAREHOUSE_CONN_ID,
     fail_fast,
+    list_councils,
 )
 
 DAG_ID = "complaints_extract"
@@ -60,14 +61,6 @@ task alerts (`csc_complaints.orchestration`).
     doc_md=DOC,
 )
 def complaints_extract():
-    @task(task_id=LIST_COUNCILS_TASK)
-    @fail_fast
-    def list_councils() -> list[dict]:
-        """The councils of the registry (code and label), checked before any database."""
-        from csc_complaints.councils import council_index
-
-        return council_index()
-
     @task_group(group_id=COUNCIL_GROUP)
     def for_each_council(council: dict):
         """One council's extract, row checks and gate; another council's failure never

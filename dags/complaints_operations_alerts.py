@@ -12,6 +12,7 @@ from csc_complaints.orchestration import (
     LIST_COUNCILS_TASK,
     WAREHOUSE_CONN_ID,
     fail_fast,
+    list_councils,
 )
 from csc_complaints.timetables import SettingCronTimetable
 
@@ -62,14 +63,6 @@ def _now(dag_run) -> pendulum.DateTime:
     doc_md=DOC,
 )
 def complaints_operations_alerts():
-    @task(task_id=LIST_COUNCILS_TASK)
-    @fail_fast
-    def list_councils() -> list[dict]:
-        """The councils of the registry (code and label), checked before any database."""
-        from csc_complaints.councils import council_index
-
-        return council_index()
-
     @task_group(group_id=COUNCIL_GROUP)
     def for_each_council(council: dict):
         """One council's checks; another council's failure never stops them."""

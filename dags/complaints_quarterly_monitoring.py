@@ -13,6 +13,7 @@ from csc_complaints.orchestration import (
     STATS_ASSET,
     WAREHOUSE_CONN_ID,
     fail_fast,
+    list_councils,
 )
 from csc_complaints.timetables import FinancialQuarterTimetable
 
@@ -60,14 +61,6 @@ One quarter by hand: `airflow dags test {DAG_ID} 2019-07-01` (the quarter starti
     doc_md=DOC,
 )
 def complaints_quarterly_monitoring():
-    @task(task_id=LIST_COUNCILS_TASK)
-    @fail_fast
-    def list_councils() -> list[dict]:
-        """The councils of the registry (code and label), checked before any database."""
-        from csc_complaints.councils import council_index
-
-        return council_index()
-
     @task_group(group_id=COUNCIL_GROUP)
     def for_each_council(council: dict):
         """One council's quarter: a council whose quarter is not ready never stops another's

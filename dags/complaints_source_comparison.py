@@ -15,6 +15,7 @@ from csc_complaints.orchestration import (
     STAGING_ASSET_TASK,
     WAREHOUSE_CONN_ID,
     fail_fast,
+    list_councils,
 )
 from csc_complaints.timetables import SettingCronTimetable
 
@@ -68,14 +69,6 @@ an extract of the same council.
     doc_md=DOC,
 )
 def complaints_source_comparison():
-    @task(task_id=LIST_COUNCILS_TASK)
-    @fail_fast
-    def list_councils() -> list[dict]:
-        """The councils of the registry (code and label), checked before any database."""
-        from csc_complaints.councils import council_index
-
-        return council_index()
-
     @task_group(group_id=COUNCIL_GROUP)
     def for_each_council(council: dict):
         """One council's extract, comparison and row checks; another council's failure never

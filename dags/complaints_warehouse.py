@@ -14,6 +14,7 @@ from csc_complaints.orchestration import (
     STATS_ASSET,
     WAREHOUSE_CONN_ID,
     fail_fast,
+    list_councils,
 )
 
 DAG_ID = "complaints_warehouse"
@@ -58,14 +59,6 @@ alerts (`csc_complaints.orchestration`).
     doc_md=DOC,
 )
 def complaints_warehouse():
-    @task(task_id=LIST_COUNCILS_TASK)
-    @fail_fast
-    def list_councils() -> list[dict]:
-        """The councils of the registry (code and label), checked before any database."""
-        from csc_complaints.councils import council_index
-
-        return council_index()
-
     @task_group(group_id=COUNCIL_GROUP)
     def for_each_council(council: dict):
         """One council's build and reconciliation; a council with nothing changed since its

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import Asset, BaseNotifier
+from airflow.sdk import Asset, BaseNotifier, task
 from airflow.sdk.exceptions import (
     AirflowException,
     AirflowFailException,
@@ -225,6 +225,16 @@ LIST_COUNCILS_TASK = "list_councils"
 COUNCIL_GROUP = "council"
 COUNCIL_LABEL = "council_label"
 COUNCIL_MAP_INDEX = f"{{{{ {COUNCIL_LABEL} }}}}"
+
+
+@task(task_id=LIST_COUNCILS_TASK)
+@fail_fast
+def list_councils() -> list[dict]:
+    """The councils of the registry (code and label), checked before any database: the first
+    task of every DAG, which maps its council task group over what this returns."""
+    from csc_complaints.councils import council_index
+
+    return council_index()
 
 
 def council_for_task(council: dict) -> Council:
