@@ -78,6 +78,7 @@ def phase_councils_chain(params: dict) -> dict:
     which councils the build rebuilt."""
     import os
 
+    from benchmarks.run import report_as_the_dags_do
     from csc_complaints.councils import REGISTRY_FILE_VARIABLE, load_councils
     from csc_complaints.db import make_engine
     from csc_complaints.extract import run_extract
@@ -112,7 +113,8 @@ def phase_councils_chain(params: dict) -> dict:
         build = build_warehouse(warehouse, settings, run_id, incremental=True)
         steps["build"] += time.perf_counter() - mark
         mark = time.perf_counter()
-        run_reconciliation(warehouse, settings, run_id, build.changed_years, output)
+        reconciled = run_reconciliation(warehouse, settings, run_id, build.changed_years, output)
+        report_as_the_dags_do(reconciled, run_id, warehouse)
         steps["reconciliation"] += time.perf_counter() - mark
         source.dispose()
         rows_written += extract.rows_written
