@@ -33,6 +33,8 @@ from airflow.sdk.exceptions import (
     AirflowNotFoundException,
 )
 
+from csc_complaints.councils import DEFAULT_SOURCE_CONN_ID
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
@@ -42,7 +44,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Airflow connection ids (a contract: docs/architecture.md, "Databases and connections").
-SOURCE_CONN_ID = "complaints_source"
+# The single council's source without a registry; with one, each council's ``source_conn_id``.
+SOURCE_CONN_ID = DEFAULT_SOURCE_CONN_ID
 WAREHOUSE_CONN_ID = "complaints_warehouse"
 SMTP_CONN_ID = "smtp_default"
 WEBHOOK_CONN_ID = "complaints_alert_webhook"
@@ -199,18 +202,17 @@ DEFAULT_ARGS = {
 }
 
 
-def engine_for(conn_id: str, *, read_only: bool | None = None) -> Engine:
+def engine_for(conn_id: str, *, read_only: bool = False) -> Engine:
     """A SQLAlchemy engine for an Airflow connection (env var, metadata DB or secrets backend).
 
-    A source is only ever read: ``source_engine`` opens a council's read-only; ``read_only``
-    defaults to read-only for ``complaints_source``.
+    A source is only ever read: ``source_engine`` opens a council's with ``read_only``.
     """
     from airflow.sdk import BaseHook
 
     from csc_complaints.db import make_engine, sqlalchemy_url
 
     url = sqlalchemy_url(BaseHook.get_connection(conn_id))
-    return make_engine(url, read_only=conn_id == SOURCE_CONN_ID if read_only is None else read_only)
+    return make_engine(url, read_only=read_only)
 
 
 def source_engine(council: Council) -> Engine:
