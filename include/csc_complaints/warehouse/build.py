@@ -43,7 +43,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     Column,
@@ -266,9 +266,7 @@ def last_quarter_counted(as_of: str) -> str:
     quarter end up to it (``fact_open_stages.sql``), so the same quarter, the same counts."""
     if as_of == NO_QUARTER_YET:
         return NO_QUARTER_YET
-    day = date.fromisoformat(as_of[:10]) - timedelta(days=1)
-    quarter = FinancialQuarter.containing(day)
-    return (day if quarter.last_day == day else quarter.start - timedelta(days=1)).isoformat()
+    return FinancialQuarter.containing(date.fromisoformat(as_of[:10])).prior.last_day.isoformat()
 
 
 def _open_case_counts(conn: Connection, council: str) -> set[tuple]:
