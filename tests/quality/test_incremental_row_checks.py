@@ -13,17 +13,17 @@ incremental build follows, as in the DAGs. On SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from csc_complaints.quality.row_checks import run_row_checks
 from csc_complaints.warehouse.build import build_warehouse
 from csc_complaints.warehouse.schema import dq_rejects
+from tests.property_settings import CHANGE_SEQUENCES
 from tests.quality.dataset import EXTRACT_AT, clean_rows
 
 KEYS = {
@@ -206,16 +206,7 @@ def base(pipeline):
     return pipeline
 
 
-@settings(
-    max_examples=int(os.environ.get("INCREMENTAL_EXAMPLES", "3")),
-    deadline=None,
-    derandomize=os.environ.get("CI") == "true",
-    # Each example runs GX a few times: shrinking a failure would take many minutes, so the
-    # failing sequence is reported as generated.
-    phases=(Phase.explicit, Phase.generate),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@CHANGE_SEQUENCES
 @given(changes=CHANGES)
 def test_incremental_row_checks_equal_a_full_check(base, changes):
     p = base()

@@ -12,11 +12,10 @@ untouched years are not rewritten, and the log of changes is used up. On SQLite 
 from __future__ import annotations
 
 import dataclasses
-import os
 from datetime import date, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
 
@@ -27,6 +26,7 @@ from csc_complaints.settings import load_settings
 from csc_complaints.warehouse import schema as wh
 from csc_complaints.warehouse.build import build_warehouse
 from csc_complaints_demo.synthetic import GeneratorConfig, generate
+from tests.property_settings import CHANGE_SEQUENCES
 
 SETTINGS = load_settings({})
 COUNCIL = SETTINGS.council_code
@@ -126,38 +126,25 @@ def apply(operation: str, index: int, engine, stamp: datetime, today: date) -> N
     """One change in the source, stamped ``stamp`` (later than anything extracted so far)."""
     p = {"stamp": stamp}
     last_year_start = date(int(FIRST_YEAR[:4]) + YEARS - 1, 4, 1)
-    if operation == "move_complaint_year":
+    if operation in ("move_complaint_year", "move_feedback_year"):
+        table, key = (
+            ("complaints", "complaint_id")
+            if operation == "move_complaint_year"
+            else ("feedback", "feedback_id")
+        )
         row = _pick(
             engine,
-            "SELECT complaint_id, received_date FROM complaints WHERE deleted_at IS NULL "
-            f"AND received_date < '{last_year_start}' ORDER BY complaint_id",
+            f"SELECT {key}, received_date FROM {table} WHERE deleted_at IS NULL "
+            f"AND received_date < '{last_year_start}' ORDER BY {key}",
             index,
         )
         if row:
             moved = _as_date(row.received_date) + timedelta(days=365)
             _execute(
                 engine,
-                "UPDATE complaints SET received_date = :d, updated_at = :stamp"
-                " WHERE complaint_id = :k",
+                f"UPDATE {table} SET received_date = :d, updated_at = :stamp WHERE {key} = :k",
                 d=moved,
-                k=row.complaint_id,
-                **p,
-            )
-    elif operation == "move_feedback_year":
-        row = _pick(
-            engine,
-            "SELECT feedback_id, received_date FROM feedback WHERE deleted_at IS NULL "
-            f"AND received_date < '{last_year_start}' ORDER BY feedback_id",
-            index,
-        )
-        if row:
-            moved = _as_date(row.received_date) + timedelta(days=365)
-            _execute(
-                engine,
-                "UPDATE feedback SET received_date = :d, updated_at = :stamp"
-                " WHERE feedback_id = :k",
-                d=moved,
-                k=row.feedback_id,
+                k=row[0],
                 **p,
             )
     elif operation == "shift_response":
@@ -331,16 +318,7 @@ def _start(new_database, tmp_path) -> Run:
     return run
 
 
-@settings(
-    max_examples=int(os.environ.get("INCREMENTAL_EXAMPLES", "3")),
-    deadline=None,
-    derandomize=os.environ.get("CI") == "true",
-    # Each example runs GX a few times: shrinking a failure would take many minutes, so the
-    # failing sequence is reported as generated.
-    phases=(Phase.explicit, Phase.generate),
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@CHANGE_SEQUENCES
 @given(changes=CHANGES)
 def test_incremental_build_equals_a_full_rebuild(base, changes):
     new_database, tmp_path = base
