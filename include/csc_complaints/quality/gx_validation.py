@@ -9,9 +9,9 @@ The rows an expectation found are then fetched through GX itself
 (``ValidationDefinition.get_unexpected_rows``, every row, not a sample), so quarantine and
 alert text come from the very query GX validated.
 
-GX runs each rule's query twice while validating (``unexpected_rows_query.row_count`` for the
-count, ``unexpected_rows_query.table`` for a 200-row sample) and a third time in
-``get_unexpected_rows`` when the rule failed: keep the queries cheap.
+Each rule is validated as ``CountedUnexpectedRowsExpectation`` (``gx_counted_rows``): GX's own
+expectation, its count and 200-row sample from one run of the rule's query instead of two. A
+rule that failed runs once more in ``get_unexpected_rows``: keep the queries cheap.
 
 Great Expectations is imported inside the functions: it takes seconds to import and the DAG
 files must parse fast.
@@ -226,11 +226,15 @@ def validate_suite(
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
 
+    from csc_complaints.quality.gx_counted_rows import EXPECTATION_TYPE
+
     scopes = _scope_list(scope)
     rules = {rule.code: rule for rule in load_rules(suite_name)}
     suite_dict = copy.deepcopy(load_suite_dict(suite_name))
-    if rewrite is not None:
-        for item in suite_dict["expectations"]:
+    for item in suite_dict["expectations"]:
+        # Every item is an unexpected_rows_expectation (suites.load_rules refuses others).
+        item["type"] = EXPECTATION_TYPE
+        if rewrite is not None:
             kwargs = item["kwargs"]
             kwargs["unexpected_rows_query"] = rewrite(kwargs["unexpected_rows_query"])
     context = _context(output_dir)
