@@ -41,7 +41,6 @@ from sqlalchemy import (
     delete,
     or_,
     select,
-    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -244,15 +243,19 @@ def year_columns(table: Table) -> list[Column]:
 
 
 def scope_years(conn: Connection, council: str) -> set[str]:
-    """Every financial year of a date of a fact row in scope."""
-    queries = [
-        select(column.label("financial_year")).where(
-            table.c.council_code == council, in_scope(table), column.is_not(None)
+    """Every financial year of a date of a fact row in scope.
+
+    One pass per fact table (the facts have no index: each pass reads the whole table), for the
+    distinct combinations of its year columns among its rows in scope, which are few."""
+    years: set[str] = set()
+    for table in FACTS:
+        query = (
+            select(*year_columns(table))
+            .where(table.c.council_code == council, in_scope(table))
+            .distinct()
         )
-        for table in FACTS
-        for column in year_columns(table)
-    ]
-    return {row[0] for row in conn.execute(union(*queries))}
+        years.update(year for row in conn.execute(query) for year in row if year is not None)
+    return years
 
 
 def delete_scope_facts(conn: Connection, council: str) -> None:
