@@ -688,6 +688,19 @@ def test_a_build_with_nothing_changed_rewrites_nothing_until_a_quarter_ends(ware
     """A shared service builds every council each day: a council whose staging did not change
     and for which no quarter ended is not rewritten at all (facts, open cases, dimensions)."""
     _, engine = warehouse
+    with engine.begin() as conn:  # a stage never answered: open at every quarter's end
+        first_stage = select(func.min(wh.stg_complaint_stages.c.stage_id)).scalar_subquery()
+        conn.execute(
+            update(wh.stg_complaint_stages)
+            .where(wh.stg_complaint_stages.c.stage_id == first_stage)
+            .values(response_date=None, outcome=None)
+        )
+        # A date in 2021/22, so that the calendar has the quarter's end the third build counts.
+        conn.execute(
+            update(wh.stg_feedback)
+            .where(wh.stg_feedback.c.feedback_id == 1)
+            .values(received_date="2021-04-15")
+        )
     _finished_extract(engine, COUNCIL, "extract-1", datetime(2021, 5, 1, 6))
     build_warehouse(engine, SETTINGS, "run-1", incremental=True)
     tables = (
@@ -722,3 +735,10 @@ def test_a_build_with_nothing_changed_rewrites_nothing_until_a_quarter_ends(ware
         log_keys(conn, COUNCIL, [("feedback", "2")])
     fourth = build_warehouse(engine, SETTINGS, "run-4", incremental=True)
     assert fourth.mode == "incremental" and fourth.changed_years == ("2019/20",)
+
+    # The third build counted every stage row at the new quarter's end (not only the rows of
+    # its scope) and the fourth left the open cases alone: as a full build counts them.
+    open_cases = _all_rows(engine, (wh.fact_open_stages,))
+    assert any(row[1] == "2021-06-30" for row in open_cases[wh.fact_open_stages.name])
+    build_warehouse(engine, SETTINGS, "run-full")
+    assert _all_rows(engine, (wh.fact_open_stages,)) == open_cases

@@ -1,11 +1,12 @@
 """An incremental build leaves the warehouse exactly as a full rebuild from scratch does (issue 16).
 
 Random sequences of source changes (hypothesis): updates in the current year and in closed years
-(a date moved to another year, a stage's response moved), new complaints, soft deletions, rows
-that newly break a rule (DQ02, DQ04, DQ06), rejected rows corrected, a team renamed. After each
-change: the extract, the row checks and an incremental build, as the DAGs run them. The
-warehouse's dimensions, facts, stats tables and year fingerprints must then equal, table by
-table, those of a full build into a fresh warehouse from the same staging and rejects. Also:
+(a date moved to another year, a stage's response moved, withdrawn or given to an open stage, so
+the stage is open at other quarter ends), new complaints, soft deletions, rows that newly break a
+rule (DQ02, DQ04, DQ06), rejected rows corrected, a team renamed. After each change: the extract,
+the row checks and an incremental build, as the DAGs run them. The warehouse's dimensions, facts,
+open stages, stats tables and year fingerprints must then equal, table by table, those of a full
+build into a fresh warehouse from the same staging and rejects. Also:
 untouched years are not rewritten, and the log of changes is used up. On SQLite and PostgreSQL.
 """
 
@@ -33,7 +34,7 @@ COUNCIL = SETTINGS.council_code
 FIRST_YEAR = "2021/22"
 YEARS = 3
 # What a full rebuild must reproduce: the facts and what is built from them.
-COMPARED = (*wh.DIMENSIONS_AND_FACTS, *wh.STATS_TABLES)
+COMPARED = (*wh.DIMENSIONS_AND_FACTS, wh.fact_open_stages, *wh.STATS_TABLES)
 # The build's inputs, copied into the fresh warehouse the full rebuild runs in: the extract
 # runs too, since the day the latest one finished decides which quarters' open cases count.
 INPUTS = (
@@ -47,6 +48,8 @@ OPERATIONS = (
     "move_complaint_year",  # a closed year's complaint moved a year on (before and after years)
     "move_feedback_year",
     "shift_response",  # a stage's response a few days later (timeliness, maybe its year)
+    "reopen_stage",  # a stage's response withdrawn: open at every quarter end since its request
+    "answer_open_stage",  # an open stage answered: no longer open at the later quarter ends
     "change_channel",  # an update that changes a figure in its year
     "change_outcome",
     "insert_complaint",  # a new complaint with its Stage 1 row
@@ -161,6 +164,38 @@ def apply(operation: str, index: int, engine, stamp: datetime, today: date) -> N
                 "UPDATE complaint_stages SET response_date = :d, updated_at = :stamp"
                 " WHERE stage_id = :k",
                 d=later,
+                k=row.stage_id,
+                **p,
+            )
+    elif operation == "reopen_stage":
+        row = _pick(
+            engine,
+            "SELECT stage_id FROM complaint_stages WHERE response_date IS NOT NULL"
+            " AND panel_date IS NULL AND stage IN (1, 2) AND deleted_at IS NULL ORDER BY stage_id",
+            index,
+        )
+        if row:
+            _execute(
+                engine,
+                "UPDATE complaint_stages SET response_date = NULL, outcome = NULL,"
+                " updated_at = :stamp WHERE stage_id = :k",
+                k=row.stage_id,
+                **p,
+            )
+    elif operation == "answer_open_stage":
+        row = _pick(
+            engine,
+            "SELECT stage_id, requested_date FROM complaint_stages WHERE response_date IS NULL"
+            " AND panel_date IS NULL AND stage IN (1, 2) AND deleted_at IS NULL ORDER BY stage_id",
+            index,
+        )
+        if row:
+            answered = min(_as_date(row.requested_date) + timedelta(days=100), today)
+            _execute(
+                engine,
+                "UPDATE complaint_stages SET response_date = :d, outcome = 'upheld',"
+                " updated_at = :stamp WHERE stage_id = :k",
+                d=answered,
                 k=row.stage_id,
                 **p,
             )

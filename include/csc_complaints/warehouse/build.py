@@ -29,11 +29,12 @@ the counting; Python only orders the steps and fills the date dimension):
    year that no longer has any counted date is emptied. A year that is not owed is not touched;
    with nothing owed the stats are not computed at all.
 
-``fact_open_stages`` (the stage rows open at each counted quarter's end) is rebuilt whole with
-the facts, in their transaction, with the targets and the day of the latest extract
-(``open_cases_as_of``); the years whose open-case counts (``stats_quarterly_open``'s rows) differ
-before and after are owed too, since a case open for years counts in quarters of years its own
-dates do not fall in.
+``fact_open_stages`` (the stage rows open at each counted quarter's end) is built with the
+facts, in their transaction, with the targets and the day of the latest extract
+(``open_cases_as_of``): whole in a full build or when a quarter has ended since the last build,
+otherwise only the rows of the stage rows rebuilt. The years whose open-case counts
+(``stats_quarterly_open``'s rows) differ before and after are owed too, since a case open for
+years counts in quarters of years its own dates do not fall in.
 """
 
 from __future__ import annotations
@@ -269,29 +270,66 @@ def last_quarter_counted(as_of: str) -> str:
     return FinancialQuarter.containing(date.fromisoformat(as_of[:10])).prior.last_day.isoformat()
 
 
-def _open_case_counts(conn: Connection, council: str) -> set[tuple]:
-    """The council's open cases counted as ``stats_quarterly_open`` counts them: one tuple of
-    (financial year, quarter, stage, as at, open cases, past target) per row it would hold."""
+def _open_case_counts(conn: Connection, council: str, *, scoped: bool) -> dict[tuple, tuple]:
+    """The council's open cases counted as ``stats_quarterly_open`` counts them: (count, past
+    target) by (financial year, quarter, stage, as at), one entry per row it would hold.
+
+    ``scoped``: only the rows of the complaints in the build's scope (``incremental.in_scope``),
+    the rows an incremental build deletes and inserts again."""
     f = fact_open_stages.c
     past = func.sum(case((f.past_target, 1), else_=0))
+    where = [f.council_code == council]
+    if scoped:
+        where.append(inc.in_scope(fact_open_stages))
     query = (
         select(f.financial_year, f.quarter, f.stage, f.as_at, func.count(), past)
-        .where(f.council_code == council)
+        .where(*where)
         .group_by(f.financial_year, f.quarter, f.stage, f.as_at)
     )
-    return {tuple(row) for row in conn.execute(query)}
+    return {tuple(row[:4]): (int(row[4]), int(row[5] or 0)) for row in conn.execute(query)}
 
 
-def _open_stages(conn: Connection, council: str, targets: dict[str, int], as_of: str) -> int:
-    """Fill ``fact_open_stages`` (inside the facts' transaction); how many rows it holds."""
+def _update_open_stages(
+    conn: Connection, council: str, targets: dict[str, int] | None, as_of: str, *, whole: bool
+) -> tuple[int, set[str]]:
+    """Bring ``fact_open_stages`` up to date (inside the facts' transaction): the rows inserted,
+    and the years whose open-case counts (``stats_quarterly_open``'s rows) changed.
+
+    ``whole``: delete the council's rows and count every stage row again (a full build, or a
+    new quarter to count); otherwise only the rows of the complaints in scope, whose fact_stages
+    rows were rebuilt: every other row is what the same SQL would write again. A group's count
+    changes exactly when the rows deleted from it and those inserted into it differ in number
+    or in how many are past target, so comparing the scoped rows' counts before and after owes
+    the same years as comparing the whole table's. Without ``targets`` the table is emptied.
+    """
+    scoped = not whole
+    before = _open_case_counts(conn, council, scoped=scoped)
+    stale = [fact_open_stages.c.council_code == council]
+    if scoped:
+        stale.append(inc.in_scope(fact_open_stages))
+    conn.execute(delete(fact_open_stages).where(*stale))
+    rows = 0
+    if targets is not None:
+        rows = _open_stages(conn, council, targets, as_of, whole=whole)
+    after = _open_case_counts(conn, council, scoped=scoped)
+    changed = {key[0] for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    return rows, changed
+
+
+def _open_stages(
+    conn: Connection, council: str, targets: dict[str, int], as_of: str, *, whole: bool
+) -> int:
+    """Insert the open-stage rows of the council's stage rows (``whole``) or of those of the
+    complaints in the build's scope; how many rows were inserted."""
     measure_targets = _measure_targets_table()
     conn.execute(DropTable(measure_targets, if_exists=True))
     conn.execute(CreateTable(measure_targets))
     conn.execute(measure_targets.insert(), _measure_targets(targets))
-    params = {"council_code": council, "as_of": as_of}
+    params = {"council_code": council, "as_of": as_of, "whole_council": int(whole)}
     rows = conn.execute(sql(SQL_STEP, fact_open_stages.name), params).rowcount
     conn.execute(DropTable(measure_targets))
-    _analyze(conn, [fact_open_stages])
+    if whole:  # a few rows of an incremental build leave the statistics as they were
+        _analyze(conn, [fact_open_stages])
     return rows
 
 
@@ -325,8 +363,10 @@ def update_facts(
 
     ``built_by``: the build definition (``incremental.definition``; None: not recorded, and the
     rebuild is a full one). Returns the mode the build took (``full`` or ``incremental``) and
-    the rows inserted into each table. With ``targets``, ``fact_open_stages`` is rebuilt whole
-    in the same transaction (``_open_stages``), owing every year whose open-case counts changed.
+    the rows inserted into each table. With ``targets``, ``fact_open_stages`` is brought up to
+    date in the same transaction (``_update_open_stages``: in an incremental build counting the
+    same quarters as the last, only the rows of the stage rows rebuilt), owing every year whose
+    open-case counts changed.
     """
     changes, scope = inc.build_changes_table(), inc.build_scope_table()
     with engine.begin() as conn:
@@ -337,12 +377,13 @@ def update_facts(
         whole_tables = inc.read_changes(conn, council)
         recorded = inc.recorded_definition(conn, council)
         quarter = last_quarter_counted(as_of) if targets is not None else None
+        same_quarter = quarter is not None and inc.recorded_open_cases_to(conn, council) == quarter
         if (
             incremental
             and built_by is not None
             and recorded == built_by
             and inc.nothing_changed(conn)
-            and inc.recorded_open_cases_to(conn, council) == quarter
+            and same_quarter
         ):
             # Nothing logged since the last build and no quarter has ended since: the facts
             # are what a rebuild would write, so nothing is rewritten (a shared service's other
@@ -358,15 +399,19 @@ def update_facts(
         # Open cases are counted at quarter ends from the facts, whatever their dates: a case
         # open for years counts in quarters of years its own dates do not fall in, so the years
         # whose counts (stats_quarterly_open's rows) differ before and after are owed as well.
-        open_before = _open_case_counts(conn, council)
-        conn.execute(delete(fact_open_stages).where(fact_open_stages.c.council_code == council))
+        # An incremental build with the same quarters to count redoes the open-stage rows of
+        # the stage rows it rebuilt; any other counts them all (a new quarter ended: every row
+        # open then is new).
+        whole = mode == "full" or not same_quarter
+        rows, open_changed = _update_open_stages(conn, council, targets, as_of, whole=whole)
         if targets is not None:
-            counts[fact_open_stages.name] = _open_stages(conn, council, targets, as_of)
-        changed = open_before ^ _open_case_counts(conn, council)
-        inc.owe_years(conn, council, {row[0] for row in changed})
+            counts[fact_open_stages.name] = rows
+        inc.owe_years(conn, council, open_changed)
         inc.delete_used_changes(conn, council)
         if built_by is not None:
             inc.record_build(conn, council, built_by, run_id, mode, quarter)
+        else:  # not recorded: the next build may not take fact_open_stages as up to date
+            inc.forget_open_cases(conn, council)
         for table in (changes, scope):
             conn.execute(DropTable(table))
     return mode, counts

@@ -32,7 +32,17 @@ import hashlib
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, or_, select, union
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
@@ -129,6 +139,16 @@ def recorded_open_cases_to(conn: Connection, council: str) -> str | None:
     return conn.execute(query).scalar_one_or_none()
 
 
+def forget_open_cases(conn: Connection, council: str) -> None:
+    """Record that no quarter's open cases are known to be in ``fact_open_stages`` (a rebuild
+    of the facts without the targets emptied it): the next build counts them all again."""
+    conn.execute(
+        update(etl_build_state)
+        .where(etl_build_state.c.council_code == council)
+        .values(open_cases_to=None)
+    )
+
+
 def nothing_changed(conn: Connection) -> bool:
     """The council's change log, as copied into ``build_changes`` (``read_changes``), is empty."""
     table = build_changes_table()
@@ -204,7 +224,7 @@ def delete_used_changes(conn: Connection, council: str) -> None:
     conn.execute(sql(SQL_STEP, "delete_used_changes"), {"council_code": council})
 
 
-def _in_scope(table: Table):
+def in_scope(table: Table):
     """The rows of fact ``table`` in the build's scope (FACT_SCOPES)."""
     scope = build_scope_table()
     return or_(
@@ -223,21 +243,25 @@ def year_columns(table: Table) -> list[Column]:
 
 
 def scope_years(conn: Connection, council: str) -> set[str]:
-    """Every financial year of a date of a fact row in scope."""
-    queries = [
-        select(column.label("financial_year")).where(
-            table.c.council_code == council, _in_scope(table), column.is_not(None)
+    """Every financial year of a date of a fact row in scope.
+
+    One pass per fact table (the facts have no index: each pass reads the whole table), for the
+    distinct combinations of its year columns among its rows in scope, which are few."""
+    years: set[str] = set()
+    for table in FACTS:
+        query = (
+            select(*year_columns(table))
+            .where(table.c.council_code == council, in_scope(table))
+            .distinct()
         )
-        for table in FACTS
-        for column in year_columns(table)
-    ]
-    return {row[0] for row in conn.execute(union(*queries))}
+        years.update(year for row in conn.execute(query) for year in row if year is not None)
+    return years
 
 
 def delete_scope_facts(conn: Connection, council: str) -> None:
     """Delete the fact rows in scope, later facts first (they were built from earlier ones)."""
     for table in reversed(FACTS):
-        conn.execute(delete(table).where(table.c.council_code == council, _in_scope(table)))
+        conn.execute(delete(table).where(table.c.council_code == council, in_scope(table)))
 
 
 # --- owed years ---------------------------------------------------------------------------------

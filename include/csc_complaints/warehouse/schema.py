@@ -491,6 +491,9 @@ FACT_SCOPES = {
         ("ombudsman_case_id", "ombudsman_cases"),
     ),
     "fact_learning_actions": (("complaint_id", "complaints"), ("action_id", "learning_actions")),
+    # Not a fact of FACTS (no dates of its own to owe years by): a stage row's open quarters
+    # follow from its fact_stages row, so they are rebuilt with it (build._open_stages).
+    "fact_open_stages": (("complaint_id", "complaints"),),
 }
 
 # --- statistics (docs/warehouse.md: the warehouse's public face; names are a contract) ---------

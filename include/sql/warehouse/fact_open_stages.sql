@@ -7,6 +7,9 @@
 -- target (the settings', in the temporary measure_targets): Stage 1 and 2 from the request,
 -- Stage 3 from whichever of the request, the panel and the panel's report it is waiting on.
 -- A quarter's number: (month + 8) / 3 % 4 + 1 (April to June 1 ... January to March 4).
+-- The whole council (a full build, or a new quarter counted), or (an incremental build) the
+-- stage rows of the complaints in the temporary build_scope: a row's open quarters follow from
+-- its fact_stages row alone, so only those in scope can differ from the last build's.
 INSERT INTO fact_open_stages (
   council_code, as_at, financial_year, quarter, stage_id, complaint_id, stage, team_id,
   working_days_open, past_target
@@ -43,6 +46,8 @@ JOIN dim_date q
 LEFT JOIN dim_date pn ON pn.date_key = s.panel_date
 LEFT JOIN dim_date pr ON pr.date_key = s.panel_report_date
 WHERE s.council_code = :council_code
+  AND (:whole_council = 1
+       OR s.complaint_id IN (SELECT key_value FROM build_scope WHERE source_table = 'complaints'))
   AND s.stage IN (1, 2, 3)
   -- Only a row still open at the end of its request's quarter can be open at any quarter's
   -- end: most are answered within it, and are left out before the join (which compares each
