@@ -530,3 +530,61 @@ def test_rewritten_rules_judge_every_row_as_their_originals(pipeline, code):
 
     found = rows(original)
     assert len(found) >= {"DQ02": 12, "DQ07": 4}[code] and rows(rule.query) == found
+
+
+# Shared references the rewritten DQ01 (a checked complaint joined to those with its reference,
+# not every reference grouped) must judge as its original did: three complaints sharing one,
+# a deleted complaint sharing a live one's (not counted) and another's (counted out of three),
+# a complaint alone with its reference, and references missing (NULL is shared by nobody).
+SHARED_REFERENCES = [
+    "UPDATE stg_complaints SET reference = 'CSC-SHARED-A' WHERE complaint_id IN (1, 2, 3)",
+    "UPDATE stg_complaints SET reference = 'CSC-SHARED-B' WHERE complaint_id IN (4, 7)",
+    "UPDATE stg_complaints SET reference = NULL WHERE complaint_id = 5",
+    "INSERT INTO stg_complaints (council_code, complaint_id, reference, deleted_at,"
+    " _source_copies, _run_id) VALUES"
+    " ('E06000005', 8, 'CSC-SHARED-A', '2019-09-01 00:00:00', 1, 'extract-1'),"
+    " ('E06000005', 9, 'CSC-2019-0006', NULL, 1, 'extract-1'),"
+    " ('E06000005', 10, NULL, NULL, 2, 'extract-1')",
+]
+
+
+def test_rewritten_dq01_judges_shared_references_as_its_original(pipeline):
+    """The full query and the incremental one (scoped to some of the complaints) both."""
+    from pathlib import Path
+
+    from csc_complaints.quality.gx_validation import scope_query
+    from csc_complaints.quality.suites import CHECK_SCOPE_TABLE, scoped_to_checked_rows
+    from csc_complaints.quality.tables import create_quality_schema
+
+    p = pipeline()
+    p.extract("extract-1")
+    execute(p.warehouse, *SHARED_REFERENCES)
+    create_quality_schema(p.warehouse)
+    execute(
+        p.warehouse,
+        f"INSERT INTO {CHECK_SCOPE_TABLE} (council_code, source_table, source_key, key_value)"
+        " SELECT council_code, 'complaints', CAST(complaint_id AS VARCHAR(60)), complaint_id"
+        " FROM stg_complaints WHERE complaint_id IN (2, 4, 5, 7, 9, 10)",
+    )
+    scope = {"council_code": "E06000005", "as_of_date": "2020-09-01"}
+    original = (Path(__file__).parent / "yardsticks" / "dq01.sql").read_text()
+    (rule,) = [r for r in load_rules(DQ_SUITE) if r.code == "DQ01"]
+
+    def rows(query: str) -> list[tuple]:
+        with p.warehouse.connect() as conn:
+            batch = query.replace("{batch}", f"({scope_query(scope)})")
+            return sorted(tuple(row) for row in conn.execute(text(batch)))
+
+    found = rows(original)
+    shared = sorted(r for r in found if "reference shared" in r[2])
+    assert [(r[1], r[2]) for r in shared] == [
+        ("1", "complaints 1: reference shared by 3 complaints (lowest 1, highest 3)"),
+        ("2", "complaints 2: reference shared by 3 complaints (lowest 1, highest 3)"),
+        ("3", "complaints 3: reference shared by 3 complaints (lowest 1, highest 3)"),
+        ("6", "complaints 6: reference shared by 2 complaints (lowest 6, highest 9)"),
+        ("9", "complaints 9: reference shared by 2 complaints (lowest 6, highest 9)"),
+    ]
+    assert rows(rule.query) == found
+    checked = rows(scoped_to_checked_rows(original))
+    assert {r[1] for r in checked if "reference shared" in r[2]} == {"2", "9"}
+    assert rows(scoped_to_checked_rows(rule.query)) == checked

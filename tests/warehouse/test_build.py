@@ -603,7 +603,14 @@ def test_date_dimension_covers_whole_years_and_never_renumbers(warehouse):
     assert after["2017-05-05"].financial_year == "2017/18"
 
 
-def test_an_existing_warehouse_gets_the_rejects_source_row_index(new_database):
+@pytest.mark.parametrize(
+    ("table", "index", "columns"),
+    [
+        ("dq_rejects", "ix_dq_rejects_source_row", ["council_code", "source_table", "source_key"]),
+        ("stg_complaints", "ix_stg_complaints_reference", ["council_code", "reference"]),
+    ],
+)
+def test_an_existing_warehouse_gets_the_indexes_added_since(new_database, table, index, columns):
     from sqlalchemy import inspect, text
 
     from csc_complaints.warehouse.schema import create_warehouse_schema
@@ -612,11 +619,11 @@ def test_an_existing_warehouse_gets_the_rejects_source_row_index(new_database):
     try:
         create_warehouse_schema(engine)
         with engine.begin() as conn:  # a warehouse created before the index existed
-            conn.execute(text("DROP INDEX ix_dq_rejects_source_row"))
+            conn.execute(text(f"DROP INDEX {index}"))
         create_warehouse_schema(engine)
         create_warehouse_schema(engine)  # idempotent
-        indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("dq_rejects")}
-        assert indexes["ix_dq_rejects_source_row"] == ["council_code", "source_table", "source_key"]
+        indexes = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes(table)}
+        assert indexes[index] == columns
     finally:
         engine.dispose()
 

@@ -125,6 +125,8 @@ stg_complaints = Table(
     Column("relationship", String(40)),
     *_extract_columns(),
     PrimaryKeyConstraint("council_code", "complaint_id"),
+    # DQ01 (reference shared) and its incremental scope look a checked complaint's reference up.
+    Index("ix_stg_complaints_reference", "council_code", "reference"),
 )
 
 stg_complaint_stages = Table(
@@ -251,7 +253,10 @@ dq_rejects = Table(
 
 # Indexes added after warehouses were first created: create_all leaves the indexes of a table
 # that already exists alone, so create_warehouse_schema adds these to older warehouses.
-ADDED_INDEXES = tuple(i for i in dq_rejects.indexes if i.name == "ix_dq_rejects_source_row")
+ADDED_INDEXES = (
+    *(i for i in dq_rejects.indexes if i.name == "ix_dq_rejects_source_row"),
+    *(i for i in stg_complaints.indexes if i.name == "ix_stg_complaints_reference"),
+)
 
 # --- dimensions and facts (built by csc_complaints.warehouse.build; include/sql/warehouse/) ----
 # Facts hold the staged rows that count: not deleted, not belonging to a deleted or uncounted
