@@ -749,3 +749,31 @@ def test_a_build_with_nothing_changed_rewrites_nothing_until_a_quarter_ends(ware
     assert any(row[1] == "2021-06-30" for row in open_cases[wh.fact_open_stages.name])
     build_warehouse(engine, SETTINGS, "run-full")
     assert _all_rows(engine, (wh.fact_open_stages,)) == open_cases
+
+
+def test_a_renamed_team_alone_is_not_an_unchanged_day(warehouse):
+    """Teams and issue categories are copied whole and never logged: a day whose only change is
+    a team's new name still rebuilds the dimensions and the stats by team, as a full build
+    would (the build compares the reference rows' fingerprint with the one it recorded)."""
+    _, engine = warehouse
+    _finished_extract(engine, COUNCIL, "extract-1", datetime(2021, 5, 1, 6))
+    build_warehouse(engine, SETTINGS, "run-1", incremental=True)
+    with engine.begin() as conn:
+        team = conn.execute(select(func.min(wh.stg_teams.c.team_id))).scalar_one()
+        conn.execute(
+            update(wh.stg_teams).where(wh.stg_teams.c.team_id == team).values(team_name="Renamed")
+        )
+    _finished_extract(engine, COUNCIL, "extract-2", datetime(2021, 5, 2, 6))
+    renamed = build_warehouse(engine, SETTINGS, "run-2", incremental=True)
+    assert renamed.mode == "incremental"
+    assert renamed.changed_years  # every year's stats by team name the team
+    tables = (*wh.STATS_TABLES, *wh.DIMENSIONS_AND_FACTS, wh.fact_open_stages)
+    after = _all_rows(engine, tables)
+    names = {row for row in after[wh.dim_team.name] if "Renamed" in row}
+    assert names, "dim_team keeps the old name"
+
+    # The next day, nothing changed: unchanged again, and as a full build from scratch.
+    _finished_extract(engine, COUNCIL, "extract-3", datetime(2021, 5, 3, 6))
+    assert build_warehouse(engine, SETTINGS, "run-3", incremental=True).mode == "unchanged"
+    build_warehouse(engine, SETTINGS, "run-full")
+    assert _all_rows(engine, tables) == after

@@ -43,9 +43,9 @@ from sqlalchemy.engine import Connection
 from csc_complaints.db import SQL_DIR, sql
 from csc_complaints.quality.suites import DQ_SUITE, suite_path
 from csc_complaints.quality.tables import dq_check_scope, dq_check_state, dq_checked_references
+from csc_complaints.warehouse.incremental import reference_row_hashes
 from csc_complaints.warehouse.schema import (
     REFERENCE_TABLES,
-    STAGING,
     etl_build_state,
     etl_changed_rows,
 )
@@ -145,20 +145,6 @@ def plan_check(conn: Connection, council: str, as_of: str) -> CheckPlan:
     return CheckPlan(INCREMENTAL, f"changes logged after {after}", after, latest)
 
 
-def _reference_hashes(conn: Connection, council: str) -> dict[tuple[str, str], str]:
-    """(table, key) -> sha256 of the staged row's values, for the teams and issue categories."""
-    hashes: dict[tuple[str, str], str] = {}
-    for source_table in REFERENCE_TABLES:
-        table, key = STAGING[source_table]
-        columns = [c for c in table.columns if c.name not in ("_run_id", "_source_hash")]
-        for row in conn.execute(select(*columns).where(table.c.council_code == council)):
-            values = repr(tuple(str(v) for v in row))
-            hashes[(source_table, str(row._mapping[key]))] = hashlib.sha256(
-                values.encode()
-            ).hexdigest()
-    return hashes
-
-
 def _checked_reference_hashes(conn: Connection, council: str) -> dict[tuple[str, str], str]:
     t = dq_checked_references
     query = select(t.c.source_table, t.c.source_key, t.c.row_hash).where(
@@ -179,7 +165,7 @@ def fill_scope(conn: Connection, council: str, plan: CheckPlan) -> CheckPlan:
     if conn.execute(sql(_STEP, "check_scope_removed_stages"), params).scalar():
         conn.execute(sql(_STEP, "check_scope_clear"), params)
         return CheckPlan(FULL, "a stage row was removed from staging", 0, plan.up_to_change_id)
-    now, before = _reference_hashes(conn, council), _checked_reference_hashes(conn, council)
+    now, before = reference_row_hashes(conn, council), _checked_reference_hashes(conn, council)
     changed = {key for key in now.keys() | before.keys() if now.get(key) != before.get(key)}
     present = {
         (row.source_table, row.source_key)
@@ -247,7 +233,7 @@ def record_check(conn: Connection, council: str, run_id: str, as_of: str, mode: 
     )
     rows = [
         {"council_code": council, "source_table": t, "source_key": k, "row_hash": h}
-        for (t, k), h in sorted(_reference_hashes(conn, council).items())
+        for (t, k), h in sorted(reference_row_hashes(conn, council).items())
     ]
     if rows:
         conn.execute(dq_checked_references.insert(), rows)

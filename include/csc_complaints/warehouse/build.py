@@ -384,10 +384,12 @@ def update_facts(
             and recorded == built_by
             and inc.nothing_changed(conn)
             and same_quarter
+            and inc.recorded_references(conn, council) == inc.references_fingerprint(conn, council)
         ):
-            # Nothing logged since the last build and no quarter has ended since: the facts
-            # are what a rebuild would write, so nothing is rewritten (a shared service's other
-            # councils, on the day one council changed).
+            # Nothing logged since the last build, no quarter ended since and the teams and
+            # issue categories (copied whole, never logged) as the dimensions were built from:
+            # the facts are what a rebuild would write, so nothing is rewritten (a shared
+            # service's other councils, on the day one council changed).
             for table in (changes, scope):
                 conn.execute(DropTable(table))
             return "unchanged", {}

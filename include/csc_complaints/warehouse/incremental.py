@@ -155,6 +155,42 @@ def nothing_changed(conn: Connection) -> bool:
     return conn.execute(select(table.c.source_table).limit(1)).first() is None
 
 
+def reference_row_hashes(conn: Connection, council: str) -> dict[tuple[str, str], str]:
+    """(table, key) -> sha256 of the staged row's values, for the teams and issue categories.
+
+    The extract copies these reference tables whole and does not log them in
+    ``etl_changed_rows``: the row checks (``dq_checked_references``) and the build
+    (``etl_build_state.references_hash``) compare these hashes with the ones they last saw.
+    """
+    from csc_complaints.warehouse.schema import REFERENCE_TABLES, STAGING
+
+    hashes: dict[tuple[str, str], str] = {}
+    for source_table in REFERENCE_TABLES:
+        table, key = STAGING[source_table]
+        columns = [c for c in table.columns if c.name not in ("_run_id", "_source_hash")]
+        for row in conn.execute(select(*columns).where(table.c.council_code == council)):
+            values = repr(tuple(str(v) for v in row))
+            hashes[(source_table, str(row._mapping[key]))] = hashlib.sha256(
+                values.encode()
+            ).hexdigest()
+    return hashes
+
+
+def references_fingerprint(conn: Connection, council: str) -> str:
+    """One sha256 of every staged reference row of the council (``reference_row_hashes``)."""
+    digest = hashlib.sha256()
+    for (table, key), row_hash in sorted(reference_row_hashes(conn, council).items()):
+        digest.update(f"{table}\t{key}\t{row_hash}\n".encode())
+    return digest.hexdigest()
+
+
+def recorded_references(conn: Connection, council: str) -> str | None:
+    query = select(etl_build_state.c.references_hash).where(
+        etl_build_state.c.council_code == council
+    )
+    return conn.execute(query).scalar_one_or_none()
+
+
 def record_build(
     conn: Connection,
     council: str,
@@ -163,6 +199,8 @@ def record_build(
     mode: str,
     open_cases_to: str | None = None,
 ) -> None:
+    """Record the council's build: its definition, mode, the last quarter its open cases were
+    counted to, and the fingerprint of the reference rows its dimensions were built from."""
     from datetime import UTC, datetime
 
     values = {
@@ -171,6 +209,7 @@ def record_build(
         "run_id": run_id,
         "mode": mode,
         "open_cases_to": open_cases_to,
+        "references_hash": references_fingerprint(conn, council),
     }
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(etl_build_state).values(council_code=council, **values)

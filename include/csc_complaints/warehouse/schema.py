@@ -478,6 +478,10 @@ etl_build_state = Table(
     # The last quarter end whose open cases fact_open_stages holds (warehouse.build.
     # last_quarter_counted): with no change logged and the same quarter, a build has nothing to do.
     Column("open_cases_to", String(10)),
+    # sha256 of the staged teams and issue categories the dimensions were built from
+    # (incremental.references_fingerprint): the extract does not log those tables, so a build
+    # with nothing logged still rebuilds the dimensions when they changed.
+    Column("references_hash", String(64)),
     PrimaryKeyConstraint("council_code"),
 )
 
@@ -775,7 +779,7 @@ def create_warehouse_schema(engine) -> None:
 # that exists alone): the staging tables (``_unreadable``, ``_source_hash``, and
 # ``stg_complaints.relationship``; ``updated_at`` became nullable), ``dq_rejects``
 # (``reference``), ``fact_complaints`` (``relationship``) and ``etl_build_state``
-# (``open_cases_to``).
+# (``open_cases_to``, ``references_hash``).
 UPGRADED_TABLES = (
     *(table for table, _key in STAGING.values()),
     dq_rejects,
