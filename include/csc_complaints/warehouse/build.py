@@ -21,13 +21,15 @@ the counting; Python only orders the steps and fills the date dimension):
    records the owed years (``etl_build_owed``; all of them for a full build).
 3. The stats tables (every table of ``STATS_TABLES``) are computed at once, one grouped pass over
    the facts per table, into temporary ``new_stats_*`` tables (a decade of years costs one pass,
-   not ten). Each owed year's new rows are fingerprinted; a year whose fingerprint equals the one
-   recorded in ``etl_year_builds`` is left alone, so a re-run with the same data writes nothing
-   and reports no year as changed. Any other owed year is replaced in its own transaction (its
-   rows deleted from the stats tables and copied from the new ones, the year no longer owed), so
-   a reader (the report, a BI tool) sees the old year or the new year, never a half-built one. A
-   year that no longer has any counted date is emptied. A year that is not owed is not touched;
-   with nothing owed the stats are not computed at all.
+   not ten): of the owed years only (every year when all are owed), so a day that owes the
+   current year groups that year's fact rows alone. Each owed year's new rows are
+   fingerprinted; a year whose fingerprint equals the one recorded in ``etl_year_builds`` is left
+   alone, so a re-run with the same data writes nothing and reports no year as changed. Any
+   other owed year is replaced in its own transaction (its rows deleted from the stats tables
+   and copied from the new ones, the year no longer owed), so a reader (the report, a BI tool)
+   sees the old year or the new year, never a half-built one. A year that no longer has any
+   counted date is emptied. A year that is not owed is neither counted nor touched; with
+   nothing owed the stats are not computed at all.
 
 ``fact_open_stages`` (the stage rows open at each counted quarter's end) is built with the
 facts, in their transaction, with the targets and the day of the latest extract
@@ -42,7 +44,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -56,6 +58,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    or_,
     select,
     union,
 )
@@ -165,14 +168,18 @@ def build_warehouse(
             result.unchanged_years = result.financial_years
             log.info("warehouse build %s: %s", run_id, result.summary())
             return result
-        new_tables = compute_stats(conn, council, targets, as_of)
+        # Only the owed years are counted (every year when all are owed).
+        new_tables = compute_stats(conn, council, targets, as_of, owed)
         try:
-            with conn.begin():
-                fact_years = _years_in(conn, new_tables[0])
             every = inc.ALL_YEARS in owed
+            named = set(owed) - {inc.ALL_YEARS}
+            with conn.begin():
+                # The years with counted data: the counted ones that have any, and the years
+                # not counted (not owed: nothing touched them) as they were last built.
+                fact_years = _years_in(conn, new_tables[0])
+                kept = set() if every else _counted_years(conn, council) - named
             # A full build visits every year, and any year owed by name as well (the open cases
             # of a quarter can owe a year no fact's date falls in), so none stays owed.
-            named = set(owed) - {inc.ALL_YEARS}
             years = fact_years | built_years | named if every else named
             for year in sorted(years):
                 if year not in fact_years:
@@ -187,10 +194,10 @@ def build_warehouse(
                     inc.clear_owed(conn, council, inc.ALL_YEARS)
         finally:
             _drop_new_tables(conn, new_tables)
-    result.financial_years = tuple(sorted(fact_years))
+    result.financial_years = tuple(sorted(fact_years | kept))
     result.changed_years = tuple(changed)
     result.removed_years = tuple(removed)
-    result.unchanged_years = tuple(sorted(set(unchanged) | (fact_years - years)))
+    result.unchanged_years = tuple(sorted(set(unchanged) | kept))
     log.info("warehouse build %s: %s", run_id, result.summary())
     return result
 
@@ -576,36 +583,67 @@ def _measure_targets(targets: dict[str, int]) -> list[dict[str, object]]:
     ]
 
 
+def _stats_years_table() -> Table:
+    """Temporary: the years whose stats ``compute_stats`` counts (the steps' ``stats_years``),
+    when it counts named years rather than every one."""
+    return Table(
+        "stats_years",
+        MetaData(),
+        Column("financial_year", String(7)),
+        prefixes=["TEMPORARY"],
+    )
+
+
 def compute_stats(
-    conn: Connection, council: str, targets: dict[str, int], as_of: str | None = None
+    conn: Connection,
+    council: str,
+    targets: dict[str, int],
+    as_of: str | None = None,
+    years: Iterable[str] | None = None,
 ) -> list[Table]:
-    """Every year's stats rows, into temporary ``new_stats_*`` tables (in STATS_TABLES order).
+    """The stats rows of ``years`` (None, or ``incremental.ALL_YEARS`` among them: every year),
+    into temporary ``new_stats_*`` tables (in STATS_TABLES order).
 
     ``targets``: the working days of each target setting the registry's timeliness measures
     name (``timeliness_targets(settings)``). ``stage_counts.sql`` first counts the stage rows in
     one pass; then ``include/sql/warehouse/stats_<table>.sql`` count each table's figures for all
-    years at once, and the ``*_zeros.sql`` steps give every year every headline and timeliness
-    measure of ``dim_measure`` (the registry, csc_complaints.measures).
+    those years at once, and the ``*_zeros.sql`` steps give each of them every headline and
+    timeliness measure of ``dim_measure`` (the registry, csc_complaints.measures).
     ``as_of``: the day before which a quarter's end is counted for open cases (by default
     ``open_cases_as_of``), as when ``fact_open_stages`` was built.
+
+    Named ``years`` go into the temporary ``stats_years`` and every step counts only the fact
+    rows of those years (``:every_year = 1 OR ... IN stats_years``), so a day that owes one
+    year groups one year's rows. The filters make the work smaller; what makes the result
+    right is that the rows of any other year are then deleted from the new tables before the
+    zeros steps run (``_keep_stats_years``): an owed year's rows are exactly those a count of
+    every year gives, and no other year has any.
     """
     if as_of is None:
         as_of = open_cases_as_of(conn.engine, council)
+    named = None if years is None else set(years)
+    every = named is None or inc.ALL_YEARS in named
     target_rows = _measure_targets(targets)
     new_tables = [_new_table(table) for table in STATS_TABLES]
-    measure_targets = _measure_targets_table()
-    work_tables = [_stage_counts_table(), measure_targets, *new_tables]
+    measure_targets, stats_years = _measure_targets_table(), _stats_years_table()
+    work_tables = [_stage_counts_table(), measure_targets, stats_years, *new_tables]
     _drop_new_tables(conn, work_tables)  # left on a pooled connection by a failed build
-    params = {"council_code": council, "as_of": as_of}
+    params = {"council_code": council, "as_of": as_of, "every_year": int(every)}
     try:
         with conn.begin():
             _tune_for_bulk(conn)
             for table in work_tables:
                 conn.execute(CreateTable(table))
             conn.execute(measure_targets.insert(), target_rows)
+            if not every and named:
+                conn.execute(
+                    stats_years.insert(), [{"financial_year": year} for year in sorted(named)]
+                )
             conn.execute(sql(SQL_STEP, "stage_counts"), params)
             for table in STATS_TABLES:
                 conn.execute(sql(SQL_STEP, table.name), params)
+            if not every:
+                _keep_stats_years(conn, new_tables, stats_years)
             for step in (
                 "stats_headlines_zeros",
                 "stats_timeliness_zeros",
@@ -613,13 +651,33 @@ def compute_stats(
             ):
                 conn.execute(sql(SQL_STEP, step), params)
     finally:
-        _drop_new_tables(conn, work_tables[:2])
+        _drop_new_tables(conn, work_tables[:3])
     return new_tables
 
 
+def _keep_stats_years(conn: Connection, new_tables: list[Table], stats_years: Table) -> None:
+    """Delete from the ``new_stats_*`` tables every row of a year not in ``stats_years``: the
+    steps' year filters shrink their work, this makes sure no other year is left (the zeros
+    steps, run next, add zeros to the years they find there)."""
+    for table in new_tables:
+        year = table.c.financial_year
+        conn.execute(
+            delete(table).where(
+                or_(year.is_(None), year.not_in(select(stats_years.c.financial_year)))
+            )
+        )
+
+
 def _years_in(conn: Connection, new_headlines: Table) -> set[str]:
-    """The years with counted data: every one has its headline rows (zeros included)."""
+    """The counted years with counted data: every one has its headline rows (zeros included)."""
     return set(conn.execute(select(new_headlines.c.financial_year).distinct()).scalars())
+
+
+def _counted_years(conn: Connection, council: str) -> set[str]:
+    """The years with counted data as last built: every one has its headline rows."""
+    headlines = STATS_TABLES[0]
+    query = select(headlines.c.financial_year).where(headlines.c.council_code == council)
+    return set(conn.execute(query.distinct()).scalars())
 
 
 def year_fingerprint(

@@ -8,4 +8,5 @@ SELECT c.council_code, c.received_fy, COALESCE(NULLIF(c.relationship, ''), 'not 
        COUNT(*)
 FROM fact_complaints c
 WHERE c.council_code = :council_code AND c.qualifying
+  AND (:every_year = 1 OR c.received_fy IN (SELECT financial_year FROM stats_years))
 GROUP BY c.council_code, c.received_fy, COALESCE(NULLIF(c.relationship, ''), 'not recorded')

@@ -12,4 +12,5 @@ LEFT JOIN (
   WHERE council_code = :council_code AND stage IN (2, 3)
 ) nx ON nx.complaint_id = s.complaint_id AND nx.stage = s.stage + 1
 WHERE s.council_code = :council_code AND s.stage IN (1, 2)
+  AND (:every_year = 1 OR s.requested_fy IN (SELECT financial_year FROM stats_years))
 GROUP BY s.council_code, s.requested_fy, s.stage

@@ -8,4 +8,5 @@ SELECT a.council_code, a.agreed_fy, t.service_area, t.team_name, COUNT(*),
 FROM fact_learning_actions a
 JOIN dim_team t ON t.council_code = a.council_code AND t.team_id = a.team_id
 WHERE a.council_code = :council_code
+  AND (:every_year = 1 OR a.agreed_fy IN (SELECT financial_year FROM stats_years))
 GROUP BY a.council_code, a.agreed_fy, t.service_area, t.team_name

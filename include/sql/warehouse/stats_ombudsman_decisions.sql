@@ -8,4 +8,5 @@ SELECT o.council_code, o.decision_fy, COALESCE(NULLIF(o.decision, ''), 'not reco
        COUNT(*), SUM(CASE WHEN o.maladministration THEN 1 ELSE 0 END)
 FROM fact_ombudsman_cases o
 WHERE o.council_code = :council_code AND o.decision_fy IS NOT NULL
+  AND (:every_year = 1 OR o.decision_fy IN (SELECT financial_year FROM stats_years))
 GROUP BY o.council_code, o.decision_fy, COALESCE(NULLIF(o.decision, ''), 'not recorded')

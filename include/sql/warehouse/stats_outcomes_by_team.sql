@@ -9,4 +9,5 @@ FROM stage_counts s
 JOIN dim_team t ON t.council_code = :council_code AND t.team_id = s.team_id
 WHERE s.response_fy IS NOT NULL
   AND s.outcome IS NOT NULL
+  AND (:every_year = 1 OR s.response_fy IN (SELECT financial_year FROM stats_years))
 GROUP BY t.council_code, s.response_fy, s.stage, t.service_area, t.team_name, s.outcome

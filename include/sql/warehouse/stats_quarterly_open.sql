@@ -7,4 +7,5 @@ SELECT :council_code, financial_year, quarter, stage, as_at, COUNT(*),
        SUM(CASE WHEN past_target THEN 1 ELSE 0 END)
 FROM fact_open_stages
 WHERE council_code = :council_code
+  AND (:every_year = 1 OR financial_year IN (SELECT financial_year FROM stats_years))
 GROUP BY financial_year, quarter, stage, as_at

@@ -17,11 +17,13 @@ FROM (
            COUNT(*) AS received, 0 AS decided
     FROM fact_stages
     WHERE council_code = :council_code AND stage IN (1, 2, 3)
+      AND (:every_year = 1 OR requested_fy IN (SELECT financial_year FROM stats_years))
     GROUP BY requested_fy, SUBSTR(requested_date, 6, 2), stage
     UNION ALL
     SELECT response_fy, SUBSTR(response_date, 6, 2), stage, 0, COUNT(*)
     FROM fact_stages
     WHERE council_code = :council_code AND stage IN (1, 2, 3) AND response_date IS NOT NULL
+      AND (:every_year = 1 OR response_fy IN (SELECT financial_year FROM stats_years))
     GROUP BY response_fy, SUBSTR(response_date, 6, 2), stage
   ) by_month
 ) counted

@@ -39,6 +39,10 @@ FROM (
            wd_report_to_response, COUNT(*) AS stage_rows
     FROM fact_stages
     WHERE council_code = :council_code
+      AND (:every_year = 1
+           OR response_fy IN (SELECT financial_year FROM stats_years)
+           OR panel_fy IN (SELECT financial_year FROM stats_years)
+           OR panel_report_fy IN (SELECT financial_year FROM stats_years))
     GROUP BY stage, response_fy, SUBSTR(response_date, 6, 2), panel_fy,
              SUBSTR(panel_date, 6, 2), panel_report_fy, SUBSTR(panel_report_date, 6, 2),
              wd_request_to_response, wd_request_to_panel, wd_panel_to_report,
@@ -48,4 +52,5 @@ FROM (
   JOIN measure_targets t ON t.measure = m.measure
 ) counted
 WHERE counted.financial_year IS NOT NULL
+  AND (:every_year = 1 OR counted.financial_year IN (SELECT financial_year FROM stats_years))
 GROUP BY counted.financial_year, counted.quarter, counted.measure

@@ -36,6 +36,7 @@ FROM (
       AND response_fy IS NOT NULL
       AND wd_request_to_response IS NOT NULL
       AND stage IN (1, 2, 3)
+      AND (:every_year = 1 OR response_fy IN (SELECT financial_year FROM stats_years))
     GROUP BY response_fy, stage, wd_request_to_response
   ) d
 ) r
