@@ -614,10 +614,11 @@ def compute_stats(
 
     Named ``years`` go into the temporary ``stats_years`` and every step counts only the fact
     rows of those years (``:every_year = 1 OR ... IN stats_years``), so a day that owes one
-    year groups one year's rows. The filters make the work smaller; what makes the result
-    right is that the rows of any other year are then deleted from the new tables before the
-    zeros steps run (``_keep_stats_years``): an owed year's rows are exactly those a count of
-    every year gives, and no other year has any.
+    year groups one year's rows; when they are more than half the council's years, every year
+    is counted instead (``_filter_by_year``). The filters make the work smaller; what makes the
+    result right is that the rows of any other year are then deleted from the new tables
+    before the zeros steps run (``_keep_stats_years``): an owed year's rows are exactly those
+    a count of every year gives, and no other year has any.
     """
     if as_of is None:
         as_of = open_cases_as_of(conn.engine, council)
@@ -628,10 +629,11 @@ def compute_stats(
     measure_targets, stats_years = _measure_targets_table(), _stats_years_table()
     work_tables = [_stage_counts_table(), measure_targets, stats_years, *new_tables]
     _drop_new_tables(conn, work_tables)  # left on a pooled connection by a failed build
-    params = {"council_code": council, "as_of": as_of, "every_year": int(every)}
     try:
         with conn.begin():
             _tune_for_bulk(conn)
+            filtered = not every and _filter_by_year(conn, council, named)
+            params = {"council_code": council, "as_of": as_of, "every_year": int(not filtered)}
             for table in work_tables:
                 conn.execute(CreateTable(table))
             conn.execute(measure_targets.insert(), target_rows)
@@ -653,6 +655,14 @@ def compute_stats(
     finally:
         _drop_new_tables(conn, work_tables[:3])
     return new_tables
+
+
+def _filter_by_year(conn: Connection, council: str, named: set[str]) -> bool:
+    """Whether the stats steps should keep only the fact rows of the ``named`` years: when they
+    are at most half the council's years. Each step's year filter is a lookup per fact row,
+    which costs more than the grouping it saves once most rows pass it (at 1M complaints over
+    eleven years: one year 2.2 s, five 4.6 s, eleven 6.5 s filtered, 5.0 s unfiltered)."""
+    return 2 * len(named) <= len(_counted_years(conn, council) | named)
 
 
 def _keep_stats_years(conn: Connection, new_tables: list[Table], stats_years: Table) -> None:
