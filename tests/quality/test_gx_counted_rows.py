@@ -18,8 +18,9 @@ SCOPE = {"council_code": "E06000005", "as_of_date": "2020-09-01"}
 
 
 @pytest.fixture
-def numbers(new_sqlite_database) -> str:
-    url = new_sqlite_database()
+def numbers(new_database) -> str:
+    """A warehouse (SQLite, and PostgreSQL) holding one table of numbers for the rules to read."""
+    url = new_database()
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE numbers (n INTEGER PRIMARY KEY)")

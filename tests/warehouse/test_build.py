@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from csc_complaints.db import make_engine
+from csc_complaints.db import make_engine, sql
 from csc_complaints.settings import load_settings
+from csc_complaints.warehouse import build as build_module
 from csc_complaints.warehouse import schema as wh
 from csc_complaints.warehouse.build import (
     build_warehouse,
@@ -26,7 +27,7 @@ from csc_complaints.warehouse.build import (
     timeliness_targets,
 )
 from csc_complaints.warehouse.incremental import log_keys
-from csc_complaints.working_days import working_day_index
+from csc_complaints.working_days import date_dimension_rows, working_day_index
 from tests.oracle import stats_from_warehouse
 
 SETTINGS = load_settings({})
@@ -628,6 +629,33 @@ def test_an_existing_warehouse_gets_the_indexes_added_since(new_database, table,
         engine.dispose()
 
 
+def test_the_schema_step_does_not_wait_for_another_councils_write(new_postgres_database):
+    """Every extract, build and check runs the schema step first. With every index in place it
+    must not wait for a lock on a table another council is writing to (PostgreSQL takes a
+    SHARE lock for CREATE INDEX IF NOT EXISTS even when the index exists)."""
+    from sqlalchemy import create_engine, text
+
+    from csc_complaints.warehouse.schema import create_warehouse_schema
+
+    url = new_postgres_database()
+    create_warehouse_schema(make_engine(url))
+    writer = create_engine(url)
+    hurried = create_engine(url, connect_args={"options": "-c lock_timeout=1000"})
+    try:
+        with writer.connect() as other_council:  # an extract in flight, not committed
+            other_council.execute(
+                text("UPDATE stg_complaints SET channel = channel WHERE council_code = 'OTHER'")
+            )
+            other_council.execute(
+                text("UPDATE dq_rejects SET message = message WHERE council_code = 'OTHER'")
+            )
+            create_warehouse_schema(hurried)  # lock_timeout: raises if it waited for them
+            other_council.rollback()
+    finally:
+        writer.dispose()
+        hurried.dispose()
+
+
 def test_an_existing_warehouse_loses_the_indexes_nothing_reads(new_database):
     """Warehouses of earlier versions have year indexes on the facts (and, on PostgreSQL,
     primary keys): they only slow down every rebuild, so the schema step drops them, and the
@@ -777,3 +805,89 @@ def test_a_renamed_team_alone_is_not_an_unchanged_day(warehouse):
     assert build_warehouse(engine, SETTINGS, "run-3", incremental=True).mode == "unchanged"
     build_warehouse(engine, SETTINGS, "run-full")
     assert _all_rows(engine, tables) == after
+
+
+@pytest.mark.parametrize("logged", [True, False], ids=["a-change-logged", "nothing-logged"])
+def test_open_cases_count_the_quarter_ends_another_council_added(warehouse, logged):
+    """dim_date is shared: another council's build can add a year this council's own dates never
+    reached. Its quarter ends before the extract's day are then counted for this council's open
+    stages too, as a full build counts them, whether or not anything of its own changed."""
+    _, engine = warehouse
+    with engine.begin() as conn:
+        first_stage = select(func.min(wh.stg_complaint_stages.c.stage_id)).scalar_subquery()
+        conn.execute(  # a stage never answered: open at every quarter's end
+            update(wh.stg_complaint_stages)
+            .where(wh.stg_complaint_stages.c.stage_id == first_stage)
+            .values(response_date=None, outcome=None)
+        )
+        # The council's dates fall in 2019/20, 2020/21 and 2022/23: none in 2021/22.
+        conn.execute(
+            update(wh.stg_feedback)
+            .where(wh.stg_feedback.c.feedback_id == 1)
+            .values(received_date="2022-04-15")
+        )
+    _finished_extract(engine, COUNCIL, "extract-1", datetime(2022, 8, 1, 6))
+    build_warehouse(engine, SETTINGS, "run-1", incremental=True)
+    with engine.connect() as conn:
+        years = set(conn.execute(select(wh.dim_date.c.financial_year).distinct()).scalars())
+    assert "2021/22" not in years
+    with engine.begin() as conn:  # another council's build adds 2021/22
+        conn.execute(
+            sql("warehouse", "insert_dim_date"),
+            date_dimension_rows(date(2021, 4, 1), date(2022, 3, 31)),
+        )
+        if logged:  # and, or not, a change of this council's own
+            log_keys(conn, COUNCIL, [("feedback", "2")])
+    _finished_extract(engine, COUNCIL, "extract-2", datetime(2022, 8, 2, 6))
+    second = build_warehouse(engine, SETTINGS, "run-2", incremental=True)
+    assert second.mode == "incremental"
+    tables = (wh.fact_open_stages, wh.stats_quarterly_open)
+    incremental = _all_rows(engine, tables)
+    assert any("2021-12-31" in row for row in incremental[wh.fact_open_stages.name])
+    build_warehouse(engine, SETTINGS, "run-full")
+    assert _all_rows(engine, tables) == incremental
+
+
+def test_a_team_renamed_while_the_build_runs_is_picked_up_by_the_next(warehouse, monkeypatch):
+    """An extract holds its own lock, not the build's: a team renamed and committed while the
+    build's transaction runs (after the dimensions were built, under PostgreSQL's READ
+    COMMITTED) must not be recorded as built, or the next unchanged day would keep the old
+    name. The build records the reference rows as it read them before building."""
+    url, engine = warehouse
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: no extract commits during a build")
+    _finished_extract(engine, COUNCIL, "extract-1", datetime(2021, 5, 1, 6))
+    build_warehouse(engine, SETTINGS, "run-1", incremental=True)
+    with engine.connect() as conn:
+        team = conn.execute(select(func.min(wh.stg_teams.c.team_id))).scalar_one()
+
+    real = build_module._update_open_stages
+    extract = make_engine(url)
+
+    def extract_commits_meanwhile(*args, **kwargs):
+        with extract.begin() as conn:  # dim_team was built from the old name already
+            conn.execute(
+                update(wh.stg_teams)
+                .where(wh.stg_teams.c.team_id == team)
+                .values(team_name="Renamed meanwhile")
+            )
+        return real(*args, **kwargs)
+
+    with engine.begin() as conn:  # something logged: an incremental build, not the shortcut
+        log_keys(conn, COUNCIL, [("feedback", "2")])
+    _finished_extract(engine, COUNCIL, "extract-2", datetime(2021, 5, 2, 6))
+    monkeypatch.setattr(build_module, "_update_open_stages", extract_commits_meanwhile)
+    assert build_warehouse(engine, SETTINGS, "run-2", incremental=True).mode == "incremental"
+    monkeypatch.setattr(build_module, "_update_open_stages", real)
+    extract.dispose()
+
+    _finished_extract(engine, COUNCIL, "extract-3", datetime(2021, 5, 3, 6))
+    third = build_warehouse(engine, SETTINGS, "run-3", incremental=True)
+    assert third.mode == "incremental"
+    with engine.connect() as conn:
+        names = conn.execute(
+            select(wh.dim_team.c.team_name).where(
+                wh.dim_team.c.council_code == COUNCIL, wh.dim_team.c.team_id == team
+            )
+        ).scalars()
+        assert list(names) == ["Renamed meanwhile"]

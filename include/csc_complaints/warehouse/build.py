@@ -116,7 +116,8 @@ class BuildResult:
     fact_rows: dict[str, int] = field(default_factory=dict)  # rows inserted into each table
     dates_added: int = 0
     # "full"; "incremental": only the changed rows' facts and years; "unchanged": nothing
-    # logged since the last build and no quarter ended, so nothing rewritten
+    # logged since the last build, the same quarter ends to count open cases at and the same
+    # teams and issue categories, so nothing rewritten
     mode: str = "full"
     owed_years: tuple[str, ...] = ()  # the years whose stats this build recounted ('*': all)
 
@@ -383,15 +384,19 @@ def update_facts(
             conn.execute(CreateTable(table))
         whole_tables = inc.read_changes(conn, council)
         recorded = inc.recorded_definition(conn, council)
-        quarter = last_quarter_counted(as_of) if targets is not None else None
-        same_quarter = quarter is not None and inc.recorded_open_cases_to(conn, council) == quarter
+        open_cases = (None, None)
+        if targets is not None:
+            open_cases = inc.open_cases_counted(conn, last_quarter_counted(as_of), as_of)
+        same_quarter = targets is not None and inc.recorded_open_cases(conn, council) == open_cases
+        # Read before the dimensions are built from them (see incremental.record_build).
+        references = inc.references_fingerprint(conn, council)
         if (
             incremental
             and built_by is not None
             and recorded == built_by
             and inc.nothing_changed(conn)
             and same_quarter
-            and inc.recorded_references(conn, council) == inc.references_fingerprint(conn, council)
+            and inc.recorded_references(conn, council) == references
         ):
             # Nothing logged since the last build, no quarter ended since and the teams and
             # issue categories (copied whole, never logged) as the dimensions were built from:
@@ -418,7 +423,7 @@ def update_facts(
         inc.owe_years(conn, council, open_changed)
         inc.delete_used_changes(conn, council)
         if built_by is not None:
-            inc.record_build(conn, council, built_by, run_id, mode, quarter)
+            inc.record_build(conn, council, built_by, run_id, mode, open_cases, references)
         else:  # not recorded: the next build may not take fact_open_stages as up to date
             inc.forget_open_cases(conn, council)
         for table in (changes, scope):

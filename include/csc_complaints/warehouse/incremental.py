@@ -50,6 +50,8 @@ from csc_complaints.db import SQL_DIR, sql
 from csc_complaints.warehouse.schema import (
     FACT_SCOPES,
     FACTS,
+    REFERENCE_TABLES,
+    STAGING,
     STATS_TABLES,
     etl_build_owed,
     etl_build_state,
@@ -134,18 +136,33 @@ def recorded_definition(conn: Connection, council: str) -> str | None:
     return conn.execute(query).scalar_one_or_none()
 
 
-def recorded_open_cases_to(conn: Connection, council: str) -> str | None:
-    query = select(etl_build_state.c.open_cases_to).where(etl_build_state.c.council_code == council)
-    return conn.execute(query).scalar_one_or_none()
+OpenCases = tuple[str | None, int | None]  # (last quarter end counted, quarter ends counted)
+
+
+def open_cases_counted(conn: Connection, quarter: str, as_of: str) -> OpenCases:
+    """What ``fact_open_stages`` holds once counted before ``as_of``: its last quarter end
+    (``build.last_quarter_counted``) and how many quarter ends of the shared calendar it counts
+    at (``quarter_ends_counted.sql``). Both as recorded must match for its rows to be kept."""
+    count = conn.execute(sql(SQL_STEP, "quarter_ends_counted"), {"as_of": as_of}).scalar_one()
+    return quarter, count
+
+
+def recorded_open_cases(conn: Connection, council: str) -> OpenCases:
+    t = etl_build_state.c
+    row = conn.execute(
+        select(t.open_cases_to, t.open_cases_quarter_ends).where(t.council_code == council)
+    ).first()
+    return (row.open_cases_to, row.open_cases_quarter_ends) if row else (None, None)
 
 
 def forget_open_cases(conn: Connection, council: str) -> None:
     """Record that no quarter's open cases are known to be in ``fact_open_stages`` (a rebuild
-    of the facts without the targets emptied it): the next build counts them all again."""
+    of the facts that is not recorded as a build, ``build.rebuild_facts``, may have left them
+    out): the next build counts them all again."""
     conn.execute(
         update(etl_build_state)
         .where(etl_build_state.c.council_code == council)
-        .values(open_cases_to=None)
+        .values(open_cases_to=None, open_cases_quarter_ends=None)
     )
 
 
@@ -162,8 +179,6 @@ def reference_row_hashes(conn: Connection, council: str) -> dict[tuple[str, str]
     ``etl_changed_rows``: the row checks (``dq_checked_references``) and the build
     (``etl_build_state.references_hash``) compare these hashes with the ones they last saw.
     """
-    from csc_complaints.warehouse.schema import REFERENCE_TABLES, STAGING
-
     hashes: dict[tuple[str, str], str] = {}
     for source_table in REFERENCE_TABLES:
         table, key = STAGING[source_table]
@@ -197,10 +212,13 @@ def record_build(
     built_by: str,
     run_id: str,
     mode: str,
-    open_cases_to: str | None = None,
+    open_cases: OpenCases,
+    references_hash: str,
 ) -> None:
-    """Record the council's build: its definition, mode, the last quarter its open cases were
-    counted to, and the fingerprint of the reference rows its dimensions were built from."""
+    """Record the council's build: its definition, mode, what its open cases were counted at
+    (``open_cases_counted``) and the fingerprint of the reference rows its dimensions were
+    built from (``references_fingerprint``, read before they were built: a change committed
+    meanwhile then makes the next build rebuild them, never keep them stale)."""
     from datetime import UTC, datetime
 
     values = {
@@ -208,8 +226,9 @@ def record_build(
         "built_at": datetime.now(UTC).replace(tzinfo=None),
         "run_id": run_id,
         "mode": mode,
-        "open_cases_to": open_cases_to,
-        "references_hash": references_fingerprint(conn, council),
+        "open_cases_to": open_cases[0],
+        "open_cases_quarter_ends": open_cases[1],
+        "references_hash": references_hash,
     }
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(etl_build_state).values(council_code=council, **values)

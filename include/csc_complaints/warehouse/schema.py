@@ -388,10 +388,11 @@ fact_learning_actions = Table(
 )
 
 # Each stage row open at the end of a quarter (requested by then, not responded to by then),
-# for every quarter of the warehouse's years that ended before the council's latest extract:
-# rebuilt whole with the facts (fact_open_stages.sql). stats_quarterly_open counts it; the
-# quarterly monitoring pack's annex lists its rows past target by complaint reference. Not a
-# stats table: it names cases, and is never published.
+# for every quarter of the warehouse's years that ended before the council's latest extract
+# (fact_open_stages.sql): counted again whole by a full build or once another quarter end is to
+# be counted, otherwise only for the complaints an incremental build rebuilds.
+# stats_quarterly_open counts it; the quarterly monitoring pack's annex lists its rows past
+# target by complaint reference. Not a stats table: it names cases, and is never published.
 fact_open_stages = Table(
     "fact_open_stages",
     metadata,
@@ -478,6 +479,9 @@ etl_build_state = Table(
     # The last quarter end whose open cases fact_open_stages holds (warehouse.build.
     # last_quarter_counted): with no change logged and the same quarter, a build has nothing to do.
     Column("open_cases_to", String(10)),
+    # How many quarter ends of dim_date (shared by the councils) it counted them at: another
+    # council's build may have added a year of quarter ends before that day since.
+    Column("open_cases_quarter_ends", Integer),
     # sha256 of the staged teams and issue categories the dimensions were built from
     # (incremental.references_fingerprint): the extract does not log those tables, so a build
     # with nothing logged still rebuilds the dimensions when they changed.
@@ -501,7 +505,7 @@ FACT_SCOPES = {
     ),
     "fact_learning_actions": (("complaint_id", "complaints"), ("action_id", "learning_actions")),
     # Not a fact of FACTS (no dates of its own to owe years by): a stage row's open quarters
-    # follow from its fact_stages row, so they are rebuilt with it (build._open_stages).
+    # follow from its fact_stages row, so they are rebuilt with it (build._update_open_stages).
     "fact_open_stages": (("complaint_id", "complaints"),),
 }
 
@@ -769,17 +773,24 @@ def create_warehouse_schema(engine) -> None:
             ).all()
             for table_name, key in present:
                 conn.exec_driver_sql(f"ALTER TABLE {table_name} DROP CONSTRAINT {key}")
+        # Looked up first as well: on PostgreSQL even CREATE INDEX IF NOT EXISTS of an index
+        # that exists waits for a SHARE lock on its table, so every council's extract and build
+        # would queue behind any open write to stg_complaints. The ones missing are created
+        # with IF NOT EXISTS (both dialects): two tasks at once may both find one missing.
+        found = inspect(conn).get_multi_indexes(
+            filter_names=list({index.table.name for index in ADDED_INDEXES})
+        )
+        present = {ix["name"] for indexes in found.values() for ix in indexes}
         for index in ADDED_INDEXES:
-            # IF NOT EXISTS (both dialects) rather than a check then a create, which two tasks
-            # running at once could both pass.
-            conn.execute(CreateIndex(index, if_not_exists=True))
+            if index.name not in present:
+                conn.execute(CreateIndex(index, if_not_exists=True))
 
 
 # Tables that gained columns after warehouses were first created (create_all leaves a table
 # that exists alone): the staging tables (``_unreadable``, ``_source_hash``, and
 # ``stg_complaints.relationship``; ``updated_at`` became nullable), ``dq_rejects``
 # (``reference``), ``fact_complaints`` (``relationship``) and ``etl_build_state``
-# (``open_cases_to``, ``references_hash``).
+# (``open_cases_to``, ``open_cases_quarter_ends``, ``references_hash``).
 UPGRADED_TABLES = (
     *(table for table, _key in STAGING.values()),
     dq_rejects,
