@@ -83,7 +83,8 @@ def _verdicts(results: dict) -> dict[str, bool | None]:
         ),
         f"peak RSS of the many-council run under {GOAL_PEAK_RSS_MB:.0f} MB": max(
             results["many_councils"][k]["peak_rss_mb"]
-            for k in ("full_build", "one_council_changed")
+            for k in ("full_build", "settling_day", "one_council_changed")
+            if k in results["many_councils"]
         )
         < GOAL_PEAK_RSS_MB,
     }
@@ -161,6 +162,11 @@ def test_bench_runs_every_phase_and_writes_its_results(new_postgres_database, tm
     assert full["councils"] == day["councils"] == 3
     assert set(full["steps"]) == set(day["steps"]) == STEPS
     assert len(full["rebuilt_councils"]) == 3
+    # The next day, nothing changed: at most the councils built before a later council's dates
+    # added quarter ends to the shared calendar count their open cases at them, once.
+    settling = many["settling_day"]
+    assert settling["councils"] == 3 and set(settling["steps"]) == STEPS
+    assert set(settling["rebuilt_councils"]) < set(full["rebuilt_councils"])
     assert day["changed_rows"] > 0
     assert day["rebuilt_councils"] == [day["changed_council"]]
     assert _is_seconds(full["peak_rss_mb"]) and _is_seconds(day["peak_rss_mb"])
