@@ -848,14 +848,18 @@ def test_open_cases_count_the_quarter_ends_another_council_added(warehouse, logg
     assert _all_rows(engine, tables) == incremental
 
 
-def test_a_team_renamed_while_the_build_runs_is_picked_up_by_the_next(warehouse, monkeypatch):
+@pytest.mark.postgres
+def test_a_team_renamed_while_the_build_runs_is_picked_up_by_the_next(
+    new_postgres_database, monkeypatch
+):
     """An extract holds its own lock, not the build's: a team renamed and committed while the
     build's transaction runs (after the dimensions were built, under PostgreSQL's READ
     COMMITTED) must not be recorded as built, or the next unchanged day would keep the old
-    name. The build records the reference rows as it read them before building."""
-    url, engine = warehouse
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite runs one writer at a time: no extract commits during a build")
+    name. The build records the reference rows as it read them before building. (PostgreSQL
+    only: SQLite runs one writer at a time, so no extract commits during a build.)"""
+    url = new_postgres_database()
+    engine = make_engine(url)
+    _seed_staging(engine)
     _finished_extract(engine, COUNCIL, "extract-1", datetime(2021, 5, 1, 6))
     build_warehouse(engine, SETTINGS, "run-1", incremental=True)
     with engine.connect() as conn:
@@ -891,3 +895,4 @@ def test_a_team_renamed_while_the_build_runs_is_picked_up_by_the_next(warehouse,
             )
         ).scalars()
         assert list(names) == ["Renamed meanwhile"]
+    engine.dispose()
