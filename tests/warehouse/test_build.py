@@ -702,6 +702,23 @@ def test_the_last_quarter_whose_open_cases_are_counted(as_of, counted_to):
     assert last_quarter_counted(as_of) == counted_to
 
 
+def _leave_a_stage_open(engine, feedback_received: str) -> None:
+    """The first stage row never answered (open at every quarter's end), and the first feedback
+    received on ``feedback_received`` (which year the council's own dates reach)."""
+    with engine.begin() as conn:
+        first_stage = select(func.min(wh.stg_complaint_stages.c.stage_id)).scalar_subquery()
+        conn.execute(
+            update(wh.stg_complaint_stages)
+            .where(wh.stg_complaint_stages.c.stage_id == first_stage)
+            .values(response_date=None, outcome=None)
+        )
+        conn.execute(
+            update(wh.stg_feedback)
+            .where(wh.stg_feedback.c.feedback_id == 1)
+            .values(received_date=feedback_received)
+        )
+
+
 def _finished_extract(engine, council: str, run_id: str, finished: datetime) -> None:
     with engine.begin() as conn:
         conn.execute(
@@ -723,19 +740,8 @@ def test_a_build_with_nothing_changed_rewrites_nothing_until_a_quarter_ends(ware
     """A shared service builds every council each day: a council whose staging did not change
     and for which no quarter ended is not rewritten at all (facts, open cases, dimensions)."""
     _, engine = warehouse
-    with engine.begin() as conn:  # a stage never answered: open at every quarter's end
-        first_stage = select(func.min(wh.stg_complaint_stages.c.stage_id)).scalar_subquery()
-        conn.execute(
-            update(wh.stg_complaint_stages)
-            .where(wh.stg_complaint_stages.c.stage_id == first_stage)
-            .values(response_date=None, outcome=None)
-        )
-        # A date in 2021/22, so that the calendar has the quarter's end the third build counts.
-        conn.execute(
-            update(wh.stg_feedback)
-            .where(wh.stg_feedback.c.feedback_id == 1)
-            .values(received_date="2021-04-15")
-        )
+    # A date in 2021/22, so that the calendar has the quarter's end the third build counts.
+    _leave_a_stage_open(engine, feedback_received="2021-04-15")
     _finished_extract(engine, COUNCIL, "extract-1", datetime(2021, 5, 1, 6))
     build_warehouse(engine, SETTINGS, "run-1", incremental=True)
     tables = (
@@ -813,19 +819,8 @@ def test_open_cases_count_the_quarter_ends_another_council_added(warehouse, logg
     reached. Its quarter ends before the extract's day are then counted for this council's open
     stages too, as a full build counts them, whether or not anything of its own changed."""
     _, engine = warehouse
-    with engine.begin() as conn:
-        first_stage = select(func.min(wh.stg_complaint_stages.c.stage_id)).scalar_subquery()
-        conn.execute(  # a stage never answered: open at every quarter's end
-            update(wh.stg_complaint_stages)
-            .where(wh.stg_complaint_stages.c.stage_id == first_stage)
-            .values(response_date=None, outcome=None)
-        )
-        # The council's dates fall in 2019/20, 2020/21 and 2022/23: none in 2021/22.
-        conn.execute(
-            update(wh.stg_feedback)
-            .where(wh.stg_feedback.c.feedback_id == 1)
-            .values(received_date="2022-04-15")
-        )
+    # The council's dates fall in 2019/20, 2020/21 and 2022/23: none in 2021/22.
+    _leave_a_stage_open(engine, feedback_received="2022-04-15")
     _finished_extract(engine, COUNCIL, "extract-1", datetime(2022, 8, 1, 6))
     build_warehouse(engine, SETTINGS, "run-1", incremental=True)
     with engine.connect() as conn:
