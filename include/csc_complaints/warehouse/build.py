@@ -383,20 +383,20 @@ def update_facts(
             conn.execute(DropTable(table, if_exists=True))  # left by a failed build (SQLite)
             conn.execute(CreateTable(table))
         whole_tables = inc.read_changes(conn, council)
-        recorded = inc.recorded_definition(conn, council)
+        last = inc.recorded_build(conn, council)
+        same_definition = built_by is not None and last.definition == built_by
         open_cases = (None, None)
         if targets is not None:
             open_cases = inc.open_cases_counted(conn, last_quarter_counted(as_of), as_of)
-        same_quarter = targets is not None and inc.recorded_open_cases(conn, council) == open_cases
+        same_quarter = targets is not None and last.open_cases == open_cases
         # Read before the dimensions are built from them (see incremental.record_build).
         references = inc.references_fingerprint(conn, council)
         if (
             incremental
-            and built_by is not None
-            and recorded == built_by
+            and same_definition
             and inc.nothing_changed(conn)
             and same_quarter
-            and inc.recorded_references(conn, council) == references
+            and last.references_hash == references
         ):
             # Nothing logged since the last build, no quarter ended since and the teams and
             # issue categories (copied whole, never logged) as the dimensions were built from:
@@ -405,7 +405,7 @@ def update_facts(
             for table in (changes, scope):
                 conn.execute(DropTable(table))
             return "unchanged", {}
-        if incremental and not whole_tables and built_by is not None and recorded == built_by:
+        if incremental and not whole_tables and same_definition:
             mode, counts = "incremental", _rebuild_changed_facts(conn, council)
         else:
             mode, counts = "full", _rebuild_all_facts(conn, council)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from sqlalchemy import (
     Column,
@@ -131,12 +132,29 @@ def definition(targets: dict[str, int]) -> str:
     return digest.hexdigest()
 
 
-def recorded_definition(conn: Connection, council: str) -> str | None:
-    query = select(etl_build_state.c.definition).where(etl_build_state.c.council_code == council)
-    return conn.execute(query).scalar_one_or_none()
-
-
 OpenCases = tuple[str | None, int | None]  # (last quarter end counted, quarter ends counted)
+
+
+class RecordedBuild(NamedTuple):
+    """What ``record_build`` recorded of the council's last build (all None before the first):
+    its definition, what its open cases were counted at, its reference rows' fingerprint."""
+
+    definition: str | None = None
+    open_cases: OpenCases = (None, None)
+    references_hash: str | None = None
+
+
+def recorded_build(conn: Connection, council: str) -> RecordedBuild:
+    t = etl_build_state.c
+    query = select(
+        t.definition, t.open_cases_to, t.open_cases_quarter_ends, t.references_hash
+    ).where(t.council_code == council)
+    row = conn.execute(query).first()
+    if row is None:
+        return RecordedBuild()
+    return RecordedBuild(
+        row.definition, (row.open_cases_to, row.open_cases_quarter_ends), row.references_hash
+    )
 
 
 def open_cases_counted(conn: Connection, quarter: str, as_of: str) -> OpenCases:
@@ -145,14 +163,6 @@ def open_cases_counted(conn: Connection, quarter: str, as_of: str) -> OpenCases:
     at (``quarter_ends_counted.sql``). Both as recorded must match for its rows to be kept."""
     count = conn.execute(sql(SQL_STEP, "quarter_ends_counted"), {"as_of": as_of}).scalar_one()
     return quarter, count
-
-
-def recorded_open_cases(conn: Connection, council: str) -> OpenCases:
-    t = etl_build_state.c
-    row = conn.execute(
-        select(t.open_cases_to, t.open_cases_quarter_ends).where(t.council_code == council)
-    ).first()
-    return (row.open_cases_to, row.open_cases_quarter_ends) if row else (None, None)
 
 
 def forget_open_cases(conn: Connection, council: str) -> None:
@@ -197,13 +207,6 @@ def references_fingerprint(conn: Connection, council: str) -> str:
     for (table, key), row_hash in sorted(reference_row_hashes(conn, council).items()):
         digest.update(f"{table}\t{key}\t{row_hash}\n".encode())
     return digest.hexdigest()
-
-
-def recorded_references(conn: Connection, council: str) -> str | None:
-    query = select(etl_build_state.c.references_hash).where(
-        etl_build_state.c.council_code == council
-    )
-    return conn.execute(query).scalar_one_or_none()
 
 
 def record_build(
